@@ -1,0 +1,227 @@
+"""Integration events: the public, versioned contract between the services.
+
+These are not the services' domain events. Each service keeps its own
+aggregates and events private and translates them into one of the classes
+below when its relay publishes them. Consumers read only these classes.
+
+Rules of the contract (see ``docs/asyncapi.yaml``):
+
+- the subject is ``<service>.<aggregate>.<event>``;
+- the CloudEvents ``type`` ends in ``.v<major>``; a breaking change adds a new
+  class with a new major version, an additive change adds optional fields;
+- readers ignore fields they do not know (``extra="ignore"``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+EVENT_TYPE_PREFIX = "id.go.pertanian.biblembang.purnajual"
+
+
+class StreamSpec(BaseModel):
+    """A JetStream stream that exactly one service writes to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    service: str
+
+    @property
+    def subjects(self) -> list[str]:
+        return [f"{self.service}.>"]
+
+
+INTAKE_STREAM = StreamSpec(name="INTAKE", service="intake")
+APPROVAL_STREAM = StreamSpec(name="APPROVAL", service="approval")
+SCHEDULING_STREAM = StreamSpec(name="SCHEDULING", service="scheduling")
+FIELDWORK_STREAM = StreamSpec(name="FIELDWORK", service="fieldwork")
+NOTIFIER_STREAM = StreamSpec(name="NOTIFIER", service="notifier")
+STREAMS: dict[str, StreamSpec] = {
+    spec.service: spec
+    for spec in (
+        INTAKE_STREAM,
+        APPROVAL_STREAM,
+        SCHEDULING_STREAM,
+        FIELDWORK_STREAM,
+        NOTIFIER_STREAM,
+    )
+}
+
+DEAD_LETTER_STREAM_NAME = "DEADLETTER"
+DEAD_LETTER_SUBJECT_PREFIX = "deadletter"
+
+
+class IntegrationEvent(BaseModel):
+    """Base of every published event: it always names its request."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    SUBJECT: ClassVar[str]
+    TYPE: ClassVar[str]
+
+    request_id: UUID
+    reference: str
+
+
+def _event_type(subject: str, version: int = 1) -> str:
+    return f"{EVENT_TYPE_PREFIX}.{subject}.v{version}"
+
+
+class Stakeholder(BaseModel):
+    """Who asked for the service, and how to reach them."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    institution: str
+    contact_name: str
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    regency: str | None = None
+    province: str | None = None
+
+
+class RequestSummary(BaseModel):
+    """What downstream services need to know of a request to act on it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    institution: str
+    regency: str | None = None
+    province: str | None = None
+    services: list[str]
+    description: str
+
+
+class RequestSubmitted(IntegrationEvent):
+    SUBJECT = "intake.request.submitted"
+    TYPE = _event_type(SUBJECT)
+
+    channel: str
+    channel_message_id: str
+    received_at: datetime
+    submitted_at: datetime
+    stakeholder: Stakeholder
+    services: list[str]
+    description: str
+
+
+class RequestApproved(IntegrationEvent):
+    SUBJECT = "approval.request.approved"
+    TYPE = _event_type(SUBJECT)
+
+    decided_by: str
+    disposition: str
+    decided_at: datetime
+    request: RequestSummary
+
+
+class RequestRejected(IntegrationEvent):
+    SUBJECT = "approval.request.rejected"
+    TYPE = _event_type(SUBJECT)
+
+    decided_by: str
+    reason: str
+    decided_at: datetime
+
+
+class RejectionLetterIssued(IntegrationEvent):
+    SUBJECT = "approval.rejection_letter.issued"
+    TYPE = _event_type(SUBJECT)
+
+    letter_number: str
+    drafted_by: str
+    body: str
+    reason: str
+    issued_at: datetime
+
+
+class Officer(BaseModel):
+    """A field officer (*petugas*) named on the assignment."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str
+    employee_number: str | None = None
+
+
+class ScheduleIssued(IntegrationEvent):
+    SUBJECT = "scheduling.schedule.issued"
+    TYPE = _event_type(SUBJECT)
+
+    assignment_number: str
+    visit_start: date
+    visit_end: date
+    location: str
+    officers: list[Officer]
+    equipment: list[str]
+    scheduled_by: str
+    issued_at: datetime
+    request: RequestSummary
+
+
+class BeritaAcaraFiled(IntegrationEvent):
+    SUBJECT = "fieldwork.berita_acara.filed"
+    TYPE = _event_type(SUBJECT)
+
+    berita_acara_number: str
+    filed_at: datetime
+    visit_date: date
+    place: str
+    quality_standard: str
+    samples_tested: int
+    samples_meeting_standard: int
+    findings: str
+    recommendations: str
+
+
+class NotificationDelivered(IntegrationEvent):
+    """A message reached the stakeholder (or staff confirmed it did)."""
+
+    notification_id: UUID
+    purpose: str
+    channel: str
+    delivered_at: datetime
+    confirmed_by: str | None = None
+
+
+class ReceiptDelivered(NotificationDelivered):
+    SUBJECT = "notifier.receipt.delivered"
+    TYPE = _event_type(SUBJECT)
+
+
+class RejectionLetterDelivered(NotificationDelivered):
+    SUBJECT = "notifier.rejection_letter.delivered"
+    TYPE = _event_type(SUBJECT)
+
+
+class ScheduleConveyed(NotificationDelivered):
+    SUBJECT = "notifier.schedule.conveyed"
+    TYPE = _event_type(SUBJECT)
+
+
+class BeritaAcaraDelivered(NotificationDelivered):
+    SUBJECT = "notifier.berita_acara.delivered"
+    TYPE = _event_type(SUBJECT)
+
+
+EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
+    RequestSubmitted,
+    RequestApproved,
+    RequestRejected,
+    RejectionLetterIssued,
+    ScheduleIssued,
+    BeritaAcaraFiled,
+    ReceiptDelivered,
+    RejectionLetterDelivered,
+    ScheduleConveyed,
+    BeritaAcaraDelivered,
+)
+EVENT_CLASS_BY_TYPE: dict[str, type[IntegrationEvent]] = {
+    cls.TYPE: cls for cls in EVENT_CLASSES
+}

@@ -1,0 +1,220 @@
+"""Event store set-up shared by the services: SQLite by default, PostgreSQL when set.
+
+Every service is an ``EventSourcedProjection``: its recorder holds its events
+and a tracking table. The tracking table records, per upstream service, the
+last position whose effects are committed, in the same transaction as those
+effects; that is what makes a redelivered message harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    Recording,
+    Transcoder,
+    Transcoding,
+)
+from eventsourcing.projection import EventSourcedProjection
+from eventsourcing.utils import EnvType
+from psycopg import sql
+
+from purnajual.numbering import NumberSeries
+
+logger = logging.getLogger(__name__)
+
+SQLITE_LOCK_TIMEOUT_SECONDS = 30
+
+
+class DateAsISO(Transcoding):
+    """Stores ``datetime.date`` values, which the library does not transcode."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class PostgresLocation:
+    """Where a service's tables live in PostgreSQL."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    schema: str
+
+    @classmethod
+    def from_url(cls, url: str, schema: str) -> PostgresLocation:
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgres", "postgresql"):
+            raise ValueError(f"not a PostgreSQL URL: {url!r}")
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            dbname=(parts.path or "/postgres").lstrip("/") or "postgres",
+            schema=schema,
+        )
+
+    def connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            dbname=self.dbname,
+            connect_timeout=5,
+            autocommit=True,
+        )
+
+    def ensure_schema(self) -> None:
+        """Creates the service's schema; the library creates only tables."""
+        with self.connect() as connection:
+            connection.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(self.schema)
+                )
+            )
+
+
+def event_store_env(
+    *, service: str, database_url: str | None, var_dir: Path
+) -> dict[str, str]:
+    """The ``eventsourcing`` environment for one service.
+
+    With a PostgreSQL URL the service gets its own schema, named after it, in
+    that database; without one it gets its own SQLite file under ``var_dir``.
+    """
+    if database_url:
+        location = PostgresLocation.from_url(database_url, schema=service)
+        location.ensure_schema()
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_HOST": location.host,
+            "POSTGRES_PORT": str(location.port),
+            "POSTGRES_USER": location.user,
+            "POSTGRES_PASSWORD": location.password,
+            "POSTGRES_DBNAME": location.dbname,
+            "POSTGRES_SCHEMA": location.schema,
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "30",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(var_dir / f"{service}.db"),
+        "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
+    }
+
+
+CommitListener = Callable[[], None]
+
+
+class ServiceApplication(EventSourcedProjection[UUID]):
+    """Base of every service's application.
+
+    Adds three things to the library's projection: a ``date`` transcoding,
+    listeners told after every commit (the relay uses one to publish without
+    waiting for its next poll), and an idempotent ``process_event``.
+    """
+
+    snapshotting_intervals = {NumberSeries: 50}
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        self._commit_listeners: list[CommitListener] = []
+        self._listeners_lock = threading.Lock()
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        with self._listeners_lock:
+            self._commit_listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if not recordings:
+            return
+        with self._listeners_lock:
+            listeners = list(self._commit_listeners)
+        for listener in listeners:
+            listener()
+
+    def position_of(self, upstream: str) -> int:
+        """The last upstream position whose effects are committed here."""
+        return self.recorder.max_tracking_id(upstream) or 0
+
+    def has_processed(self, upstream: str, position: int) -> bool:
+        return position <= self.position_of(upstream)
+
+    def notifications_after(
+        self, position: int, limit: int = 500
+    ) -> list[Notification]:
+        """A page of this service's own event log after ``position``."""
+        return list(
+            self.recorder.select_notifications(
+                start=position, limit=limit, inclusive_of_start=False
+            )
+        )
+
+    def events_after(
+        self, position: int, limit: int = 500
+    ) -> Iterator[tuple[int, DomainEventProtocol[UUID]]]:
+        for notification in self.notifications_after(position, limit):
+            yield notification.id, self.mapper.to_domain_event(notification)
+
+    def take_number(self, series: str, issued_for: str) -> NumberSeries:
+        """The series with its next number taken; save it with the document."""
+        try:
+            numbers: NumberSeries = self.repository.get(NumberSeries.create_id(series))
+        except AggregateNotFoundError:
+            numbers = NumberSeries(series)
+        numbers.issue_number(issued_for)
+        return numbers
+
+    def save_with_retry(
+        self, command: Callable[[], list[Any]], attempts: int = 5
+    ) -> None:
+        """Runs a load-decide-save command again when a concurrent writer won.
+
+        ``command`` loads what it needs, decides and returns the aggregates to
+        save. A version conflict means another writer committed first; the
+        command then sees their state on its next attempt.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                self.save(*command())
+                return
+            except IntegrityError:
+                if attempt == attempts:
+                    raise
+                logger.warning(
+                    "retrying a command after a concurrent write",
+                    extra={"attempt": attempt},
+                )
+

@@ -1,0 +1,233 @@
+"""Intake's HTTP API: what channel frontends and the front office call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from purnajual.web import runtime_of
+from services.intake.application import IntakeApplication, Submission
+from services.intake.config import ServiceKind
+from services.intake.domain import Channel, ServiceRequest, Step
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-.]{4,23}$"
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$"
+
+
+class StakeholderIn(BaseModel):
+    """Who asks, and how to answer them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    institution: Annotated[Text, Field(max_length=200, examples=["Dinas Peternakan Kab. Garut"])]
+    contact_name: Annotated[Text, Field(max_length=120, examples=["drh. Siti Rahmawati"])]
+    phone: Annotated[str | None, Field(pattern=PHONE_PATTERN, examples=["+62 812 3456 7890"])] = None
+    email: Annotated[str | None, Field(pattern=EMAIL_PATTERN, max_length=254)] = None
+    address: Annotated[Text | None, Field(max_length=500)] = None
+    regency: Annotated[Text | None, Field(max_length=100, examples=["Garut"])] = None
+    province: Annotated[Text | None, Field(max_length=100, examples=["Jawa Barat"])] = None
+
+
+class SubmissionIn(BaseModel):
+    """A request for an after-sales service, as received on a channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    channel_message_id: Annotated[
+        Text,
+        Field(
+            max_length=200,
+            description="The channel's own id of the message (WhatsApp message id, "
+            "email Message-ID, letter agenda number). Sending the same pair again "
+            "returns the same request and creates nothing.",
+        ),
+    ]
+    received_at: AwareDatetime | None = Field(
+        None,
+        description="When the letter or message reached the center, with its UTC "
+        "offset. Defaults to now; a time in the future is refused.",
+    )
+    stakeholder: StakeholderIn
+    services: list[Text] = Field(
+        min_length=1,
+        max_length=5,
+        description="Codes from the service catalogue (GET /services).",
+        examples=[["field_semen_test"]],
+    )
+    description: Annotated[Text, Field(max_length=5000)]
+
+
+class SubmissionOut(BaseModel):
+    request_id: UUID
+    reference: str = Field(examples=["PPJ-2026-00042"])
+    status: Step
+    duplicate: bool = Field(description="True when this message was already registered.")
+
+
+class TimelineEntry(BaseModel):
+    step: Step
+    at: datetime
+    details: dict[str, Any]
+
+
+class RequestOut(BaseModel):
+    request_id: UUID
+    reference: str
+    status: Step
+    channel: Channel
+    channel_message_id: str
+    received_at: datetime
+    stakeholder: dict[str, Any]
+    services: list[str]
+    description: str
+    timeline: list[TimelineEntry]
+
+
+class RequestSummaryOut(BaseModel):
+    request_id: UUID
+    reference: str
+    status: Step
+    channel: Channel
+    institution: str
+    regency: str | None
+    services: list[str]
+    received_at: datetime
+
+
+class RequestListOut(BaseModel):
+    total: int
+    items: list[RequestSummaryOut]
+
+
+def intake_app(request: Request) -> IntakeApplication:
+    app = runtime_of(request).app
+    assert isinstance(app, IntakeApplication)
+    return app
+
+
+IntakeApp = Annotated[IntakeApplication, Depends(intake_app)]
+router = APIRouter(tags=["requests"])
+
+
+@router.post(
+    "/requests",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionOut,
+    responses={
+        200: {"model": SubmissionOut, "description": "Already registered: same request"},
+        422: {**PROBLEM, "description": "Invalid input; the problem names the field"},
+        413: {**PROBLEM, "description": "Body too large"},
+    },
+    summary="Submit a request from any channel",
+)
+def submit_request(body: SubmissionIn, app: IntakeApp, response: Response) -> SubmissionOut:
+    """Registers the request and answers with its reference (step 1 of the SOP)."""
+    outcome = app.submit(
+        Submission(
+            channel=body.channel,
+            channel_message_id=body.channel_message_id,
+            received_at=body.received_at,
+            stakeholder=body.stakeholder.model_dump(),
+            services=list(body.services),
+            description=body.description,
+        )
+    )
+    if not outcome.created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/requests/{outcome.reference}"
+    return SubmissionOut(
+        request_id=outcome.request_id,
+        reference=outcome.reference,
+        status=Step(outcome.status),
+        duplicate=not outcome.created,
+    )
+
+
+@router.get(
+    "/requests/{reference}",
+    response_model=RequestOut,
+    responses={404: {**PROBLEM, "description": "No request has this reference"}},
+    summary="Status and timeline of one request",
+)
+def read_request(reference: str, app: IntakeApp) -> RequestOut:
+    """The request by its reference (or request id), with every step so far."""
+    return _request_out(app.request(reference))
+
+
+@router.get(
+    "/requests",
+    response_model=RequestListOut,
+    summary="Requests for the front office, newest first",
+)
+def list_requests(
+    app: IntakeApp,
+    status_filter: Annotated[Step | None, Query(alias="status")] = None,
+    channel: Channel | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RequestListOut:
+    """Every request with its current status, optionally filtered."""
+    total, rows = app.view.list(
+        status=status_filter.value if status_filter else None,
+        channel=channel.value if channel else None,
+        limit=limit,
+        offset=offset,
+    )
+    return RequestListOut(
+        total=total,
+        items=[
+            RequestSummaryOut(
+                request_id=row.request_id,
+                reference=row.reference,
+                status=Step(row.status),
+                channel=Channel(row.channel),
+                institution=row.institution,
+                regency=row.regency,
+                services=row.services,
+                received_at=row.received_at,
+            )
+            for row in rows
+        ],
+    )
+
+
+@router.get(
+    "/services",
+    response_model=list[ServiceKind],
+    tags=["catalogue"],
+    summary="The catalogue of after-sales services",
+)
+def list_services(app: IntakeApp) -> list[ServiceKind]:
+    """The kinds of service a request may ask for, by code."""
+    return list(app.catalogue.values())
+
+
+def _request_out(request: ServiceRequest) -> RequestOut:
+    submitted = TimelineEntry(
+        step=Step.SUBMITTED,
+        at=request.created_on,
+        details={"received_at": request.received_at.isoformat(), "channel": request.channel},
+    )
+    later = [
+        TimelineEntry(step=Step(entry["step"]), at=entry["at"], details=entry["details"])
+        for entry in request.timeline.values()
+    ]
+    return RequestOut(
+        request_id=request.id,
+        reference=request.reference,
+        status=request.status,
+        channel=Channel(request.channel),
+        channel_message_id=request.channel_message_id,
+        received_at=request.received_at,
+        stakeholder=request.stakeholder,
+        services=request.services,
+        description=request.description,
+        timeline=[submitted, *sorted(later, key=lambda entry: entry.at)],
+    )
