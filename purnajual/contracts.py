@@ -148,6 +148,7 @@ class Officer(BaseModel):
 
     name: str
     employee_number: str | None = None
+    role: str | None = None
 
 
 class ScheduleIssued(IntegrationEvent):

@@ -401,7 +401,6 @@ class Messaging:
         own_stream: StreamSpec,
         consumes: Sequence[tuple[StreamSpec, Sequence[str]]],
         stream_replicas: int = 1,
-        extra_tasks: Sequence[Callable[[JetStreamContext], Awaitable[None]]] = (),
     ) -> None:
         self.service = service
         self.nats_urls = [url.strip() for url in nats_url.split(",") if url.strip()]
@@ -413,7 +412,6 @@ class Messaging:
             UpstreamConsumer(app=app, service=service, upstream=spec, subjects=subjects)
             for spec, subjects in consumes
         ]
-        self.extra_tasks = list(extra_tasks)
         self.status = MessagingStatus()
         self.relay: Relay | None = None
         self._client: NatsClient | None = None
@@ -474,7 +472,6 @@ class Messaging:
         assert self.relay is not None
         workers: list[Awaitable[None]] = [self.relay.run(js)]
         workers += [consumer.run(js) for consumer in self.consumers]
-        workers += [task(js) for task in self.extra_tasks]
         await asyncio.gather(*workers)
 
     async def _connect(self) -> NatsClient:

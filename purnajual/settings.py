@@ -21,6 +21,8 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
+    host: str = "127.0.0.1"
+    port: int = 8000
     environment: Literal["development", "production"] = Field(
         "development", validation_alias="PURNAJUAL_ENVIRONMENT"
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.persistence import OperationalError, PersistenceError
@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from purnajual.errors import ServiceError
 from purnajual.messaging import Messaging
 from purnajual.persistence import ServiceApplication
 
@@ -29,47 +30,6 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://purnajual.biblembang.id/problems/"
-
-
-class ServiceError(Exception):
-    """Root of every service's own errors; each carries its HTTP meaning."""
-
-    status = 400
-    title = "Bad request"
-    problem = "bad-request"
-
-    def __init__(self, detail: str, **data: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.data = data
-
-
-class NotFoundError(ServiceError):
-    status = 404
-    title = "Not found"
-    problem = "not-found"
-
-
-class ConflictError(ServiceError):
-    """The command does not fit the current state; ``data`` says which."""
-
-    status = 409
-    title = "Conflict with the current state"
-    problem = "state-conflict"
-
-
-class InvalidInputError(ServiceError):
-    """Input that is well-formed but breaks a rule; ``data`` names the field."""
-
-    status = 422
-    title = "Invalid input"
-    problem = "invalid-input"
-
-
-class Unavailable(ServiceError):
-    status = 503
-    title = "Service temporarily unavailable"
-    problem = "unavailable"
 
 
 def problem_response(
@@ -228,10 +188,11 @@ class _BodyTooLarge(Exception):
 
 @dataclass
 class Runtime:
-    """What a running service holds: its event-sourced application and NATS."""
+    """What a running service holds: its application, NATS side and workers."""
 
     app: ServiceApplication
     messaging: Messaging
+    workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 RuntimeFactory = Callable[[], Runtime]
@@ -245,30 +206,28 @@ def create_service_api(
     routers: Sequence[APIRouter],
     build_runtime: RuntimeFactory,
     max_body_bytes: int,
-    openapi_tags: list[dict[str, Any]] | None = None,
 ) -> FastAPI:
     """A FastAPI app with the shared lifespan, error handling and probes."""
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        # Opening the event store may create tables: not on the event loop.
         runtime = await asyncio.to_thread(build_runtime)
         api.state.runtime = runtime
         await runtime.messaging.start()
+        workers = [asyncio.create_task(worker()) for worker in runtime.workers]
         logger.info("service started")
         try:
             yield
         finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
             await runtime.messaging.stop()
             runtime.app.close()
             logger.info("service stopped")
 
-    api = FastAPI(
-        title=title,
-        description=description,
-        version="1.0.0",
-        lifespan=lifespan,
-        openapi_tags=openapi_tags,
-    )
+    api = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(api)
     api.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
     api.include_router(_probes_router(service))

@@ -1,3 +1,3 @@
-from services.intake.main import run
+from services.intake.main import INTAKE
 
-run()
+INTAKE.run()

@@ -30,7 +30,7 @@ from purnajual.envelope import Envelope
 from purnajual.numbering import OFFICE_TIME_ZONE
 from purnajual.persistence import ServiceApplication
 from purnajual.views import LogView
-from purnajual.web import InvalidInputError, NotFoundError, ServiceError
+from purnajual.errors import InvalidInputError, NotFoundError, ServiceError
 from services.intake.config import ServiceKind
 from services.intake.domain import (
     Channel,

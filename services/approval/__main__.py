@@ -1,0 +1,3 @@
+from services.approval.main import APPROVAL
+
+APPROVAL.run()

@@ -1,0 +1,3 @@
+from services.scheduling.main import SCHEDULING
+
+SCHEDULING.run()

@@ -1,0 +1,159 @@
+"""Scheduling's HTTP API: approved requests and their visit schedules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from purnajual.web import runtime_of
+from services.scheduling.application import (
+    OfficerAssignment,
+    ScheduleDraft,
+    SchedulingApplication,
+)
+from services.scheduling.domain import Schedule, ScheduleStatus
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class OfficerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Text, Field(max_length=120, examples=["Asep Suryana, S.Pt"])]
+    employee_number: Annotated[
+        Text | None,
+        Field(max_length=30, description="NIP; identifies the officer across schedules."),
+    ] = None
+    role: Annotated[Text | None, Field(max_length=80, examples=["ketua tim"])] = None
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    visit_start: date = Field(description="First day of the visit (office calendar).")
+    visit_end: date = Field(description="Last day of the visit, inclusive.")
+    location: Annotated[Text, Field(max_length=500, examples=["Depo semen Kab. Garut"])]
+    officers: list[OfficerIn] = Field(min_length=1, max_length=20)
+    equipment: list[Annotated[Text, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=50, examples=[["mikroskop", "water bath"]]
+    )
+    scheduled_by: Annotated[Text, Field(max_length=120, examples=["Kasi Jasa Produksi"])]
+
+
+class ScheduleOut(BaseModel):
+    request_id: UUID
+    reference: str
+    status: ScheduleStatus
+    approved_at: datetime
+    disposition: str
+    request: dict[str, Any]
+    schedule: dict[str, Any] | None
+
+
+class ScheduleListItem(BaseModel):
+    request_id: UUID
+    reference: str
+    status: ScheduleStatus
+    approved_at: datetime
+    institution: str
+    services: list[str]
+    visit_start: date | None
+    visit_end: date | None
+
+
+def scheduling_app(request: Request) -> SchedulingApplication:
+    app = runtime_of(request).app
+    assert isinstance(app, SchedulingApplication)
+    return app
+
+
+App = Annotated[SchedulingApplication, Depends(scheduling_app)]
+router = APIRouter(tags=["schedules"])
+
+
+@router.get(
+    "/schedules",
+    response_model=list[ScheduleListItem],
+    summary="Approved requests and their schedules",
+)
+def list_schedules(
+    app: App, status: Annotated[ScheduleStatus | None, Query()] = None
+) -> list[ScheduleListItem]:
+    """``status=awaiting`` lists approved requests still waiting for a schedule."""
+    return [
+        ScheduleListItem(
+            request_id=row.request_id,
+            reference=row.reference,
+            status=row.status,
+            approved_at=row.approved_at,
+            institution=row.institution,
+            services=row.services,
+            visit_start=row.visit_start,
+            visit_end=row.visit_end,
+        )
+        for row in app.view.list(status)
+    ]
+
+
+@router.get(
+    "/schedules/{request_id}",
+    response_model=ScheduleOut,
+    responses={409: {**PROBLEM, "description": "The request is not approved"}},
+    summary="One request's schedule",
+)
+def read_schedule(request_id: UUID, app: App) -> ScheduleOut:
+    """The approved request, with its schedule once issued."""
+    return _schedule_out(app.schedule(request_id))
+
+
+@router.post(
+    "/schedules/{request_id}",
+    response_model=ScheduleOut,
+    status_code=201,
+    responses={
+        409: {
+            **PROBLEM,
+            "description": "Not approved, already scheduled, or an officer is booked",
+        },
+        422: {**PROBLEM, "description": "Invalid input; the problem names the field"},
+    },
+    summary="Issue the visit schedule of an approved request (step 4)",
+)
+def issue_schedule(request_id: UUID, body: ScheduleIn, app: App) -> ScheduleOut:
+    """Books the officers and issues the numbered assignment, all or nothing."""
+    schedule = app.issue_schedule(
+        request_id,
+        ScheduleDraft(
+            visit_start=body.visit_start,
+            visit_end=body.visit_end,
+            location=body.location,
+            officers=[
+                OfficerAssignment(
+                    name=officer.name,
+                    employee_number=officer.employee_number,
+                    role=officer.role,
+                )
+                for officer in body.officers
+            ],
+            equipment=list(body.equipment),
+            scheduled_by=body.scheduled_by,
+        ),
+    )
+    return _schedule_out(schedule)
+
+
+def _schedule_out(schedule: Schedule) -> ScheduleOut:
+    return ScheduleOut(
+        request_id=schedule.id,
+        reference=schedule.reference,
+        status=schedule.status,
+        approved_at=schedule.approved_at,
+        disposition=schedule.disposition,
+        request=schedule.request,
+        schedule=schedule.plan,
+    )

@@ -1,0 +1,217 @@
+"""Scheduling's use cases: the list of approved requests, and issuing schedules."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import EnvType
+
+from purnajual.contracts import RequestApproved
+from purnajual.envelope import Envelope
+from purnajual.errors import InvalidInputError
+from purnajual.numbering import OFFICE_TIME_ZONE, LetterFormat
+from purnajual.persistence import ServiceApplication
+from purnajual.views import LogView
+from services.scheduling.domain import (
+    OfficerRoster,
+    Schedule,
+    ScheduleConflictError,
+    SchedulingError,
+    ScheduleStatus,
+    officer_key,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidScheduleError(SchedulingError, InvalidInputError):
+    """A schedule that breaks a rule; ``field`` names where."""
+
+
+@dataclass(frozen=True)
+class OfficerAssignment:
+    name: str
+    employee_number: str | None
+    role: str | None
+
+
+@dataclass(frozen=True)
+class ScheduleDraft:
+    visit_start: date
+    visit_end: date
+    location: str
+    officers: list[OfficerAssignment]
+    equipment: list[str]
+    scheduled_by: str
+
+
+class SchedulingApplication(ServiceApplication):
+    """Plans field visits of approved requests."""
+
+    name = "scheduling"
+
+    def __init__(
+        self, env: EnvType | None = None, *, assignment_format: LetterFormat | None = None
+    ) -> None:
+        super().__init__(env)
+        self.assignment_format = assignment_format or LetterFormat(
+            kind="ST", classification="KP.440"
+        )
+        self.view = SchedulesView(self)
+
+    def schedule(self, request_id: UUID) -> Schedule:
+        """Raises ``ScheduleConflictError`` if the request is not approved (here)."""
+        try:
+            schedule: Schedule = self.repository.get(request_id)
+        except AggregateNotFoundError:
+            raise ScheduleConflictError(
+                f"Request {request_id} is not approved, or its approval has not "
+                "reached scheduling yet.",
+                request_id=str(request_id),
+                current_status="not_approved",
+            ) from None
+        return schedule
+
+    def issue_schedule(self, request_id: UUID, draft: ScheduleDraft) -> Schedule:
+        """Books the officers and issues the numbered schedule, all or nothing.
+
+        Raises ``InvalidScheduleError``, ``ScheduleConflictError`` (not approved
+        or already scheduled) or ``OfficerBookedError``.
+        """
+        self._check(draft)
+
+        def plan() -> list[Any]:
+            schedule = self.schedule(request_id)
+            rosters = [
+                self._book(officer, schedule, draft.visit_start, draft.visit_end)
+                for officer in draft.officers
+            ]
+            now = datetime.now(UTC)
+            numbers = self.take_number(
+                self.assignment_format.series(now), issued_for=str(request_id)
+            )
+            schedule.issue(
+                assignment_number=self.assignment_format.format(numbers.last_number, now),
+                visit_start=draft.visit_start,
+                visit_end=draft.visit_end,
+                location=draft.location,
+                officers=[
+                    {
+                        "name": officer.name,
+                        "employee_number": officer.employee_number,
+                        "role": officer.role,
+                    }
+                    for officer in draft.officers
+                ],
+                equipment=draft.equipment,
+                scheduled_by=draft.scheduled_by,
+            )
+            return [schedule, numbers, *rosters]
+
+        self.save_with_retry(plan)
+        logger.info("schedule issued", extra={"request_id": str(request_id)})
+        return self.schedule(request_id)
+
+    def policy(
+        self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        """An approved request starts waiting for its schedule, once."""
+        if not isinstance(domain_event, Envelope):
+            return
+        approved = domain_event.data
+        if not isinstance(approved, RequestApproved):
+            return
+        try:
+            self.repository.get(approved.request_id)
+            return
+        except AggregateNotFoundError:
+            pass
+        schedule = Schedule(
+            request_id=approved.request_id,
+            reference=approved.reference,
+            approved_at=approved.decided_at,
+            disposition=approved.disposition,
+            request=approved.request.model_dump(),
+        )
+        processing_event.collect_events(schedule)
+
+    def _book(
+        self, officer: OfficerAssignment, schedule: Schedule, first_day: date, last_day: date
+    ) -> OfficerRoster:
+        key = officer_key(officer.name, officer.employee_number)
+        try:
+            roster: OfficerRoster = self.repository.get(OfficerRoster.create_id(key))
+        except AggregateNotFoundError:
+            roster = OfficerRoster(key=key, name=officer.name)
+        roster.book(schedule.id, schedule.reference, first_day, last_day)
+        return roster
+
+    @staticmethod
+    def _check(draft: ScheduleDraft) -> None:
+        if draft.visit_end < draft.visit_start:
+            raise InvalidScheduleError(
+                "visit_end is before visit_start.", field="visit_end"
+            )
+        today = datetime.now(OFFICE_TIME_ZONE).date()
+        if draft.visit_start < today:
+            raise InvalidScheduleError(
+                f"visit_start {draft.visit_start} is in the past.", field="visit_start"
+            )
+        keys = [officer_key(o.name, o.employee_number) for o in draft.officers]
+        for position, key in enumerate(keys):
+            if key in keys[:position]:
+                raise InvalidScheduleError(
+                    "The same officer is named twice.", field=f"officers.{position}"
+                )
+
+
+@dataclass
+class ScheduleRow:
+    request_id: UUID
+    reference: str
+    status: ScheduleStatus
+    approved_at: datetime
+    institution: str
+    services: list[str]
+    visit_start: date | None = None
+    visit_end: date | None = None
+
+
+class SchedulesView(LogView):
+    """Approved requests waiting for a schedule, and those scheduled."""
+
+    def __init__(self, app: SchedulingApplication) -> None:
+        super().__init__(app)
+        self.rows: dict[UUID, ScheduleRow] = {}
+
+    def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
+        if isinstance(domain_event, Schedule.AwaitingSchedule):
+            self.rows[domain_event.originator_id] = ScheduleRow(
+                request_id=domain_event.originator_id,
+                reference=domain_event.reference,
+                status=ScheduleStatus.AWAITING,
+                approved_at=domain_event.approved_at,
+                institution=domain_event.request["institution"],
+                services=list(domain_event.request["services"]),
+            )
+        elif isinstance(domain_event, Schedule.Issued):
+            row = self.rows.get(domain_event.originator_id)
+            if row is not None:
+                row.status = ScheduleStatus.SCHEDULED
+                row.visit_start = domain_event.visit_start
+                row.visit_end = domain_event.visit_end
+
+    def list(self, status: ScheduleStatus | None) -> list[ScheduleRow]:
+        self.catch_up()
+        rows = [row for row in self.rows.values() if status is None or row.status == status]
+        return sorted(rows, key=lambda row: row.approved_at)
+
+    def snapshot(self) -> dict[UUID, ScheduleRow]:
+        self.catch_up()
+        return dict(self.rows)

@@ -1,0 +1,208 @@
+"""Scheduling's domain: a visit schedule per request and each officer's roster."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from purnajual.errors import ConflictError, ServiceError
+
+SCHEDULING_NAMESPACE = uuid5(NAMESPACE_URL, "https://purnajual.biblembang.id/scheduling")
+
+
+class ScheduleStatus(StrEnum):
+    AWAITING = "awaiting"
+    SCHEDULED = "scheduled"
+
+
+class SchedulingError(ServiceError):
+    """Root of scheduling's errors."""
+
+
+class ScheduleConflictError(SchedulingError, ConflictError):
+    """The request is not in a state that allows this command."""
+
+
+class OfficerBookedError(SchedulingError, ConflictError):
+    """An officer is already booked for days that overlap the visit."""
+
+
+def officer_key(name: str, employee_number: str | None) -> str:
+    """One officer, however their name is typed: by employee number if known."""
+    if employee_number:
+        return f"nip:{employee_number.strip()}"
+    return "name:" + " ".join(name.casefold().split())
+
+
+class Schedule(Aggregate):
+    """The visit schedule of one approved request; its id is the request's id."""
+
+    TOPIC = "scheduling.Schedule"
+
+    class Created(Aggregate.Created):
+        TOPIC = "scheduling.Schedule.Created"
+
+    class AwaitingSchedule(Created):
+        TOPIC = "scheduling.Schedule.AwaitingSchedule"
+        request_id: UUID
+        reference: str
+        approved_at: datetime
+        disposition: str
+        request: dict[str, Any]
+
+    class Issued(Aggregate.Event):
+        TOPIC = "scheduling.Schedule.Issued"
+        assignment_number: str
+        visit_start: date
+        visit_end: date
+        location: str
+        officers: list[dict[str, Any]]
+        equipment: list[str]
+        scheduled_by: str
+        reference: str
+        request: dict[str, Any]
+
+    @staticmethod
+    def create_id(request_id: UUID) -> UUID:
+        return request_id
+
+    @event(AwaitingSchedule)
+    def __init__(
+        self,
+        request_id: UUID,
+        reference: str,
+        approved_at: datetime,
+        disposition: str,
+        request: dict[str, Any],
+    ) -> None:
+        self.request_id = request_id
+        self.reference = reference
+        self.approved_at = approved_at
+        self.disposition = disposition
+        self.request = request
+        self.status = ScheduleStatus.AWAITING
+        self.plan: dict[str, Any] | None = None
+
+    def issue(
+        self,
+        *,
+        assignment_number: str,
+        visit_start: date,
+        visit_end: date,
+        location: str,
+        officers: list[dict[str, Any]],
+        equipment: list[str],
+        scheduled_by: str,
+    ) -> None:
+        """Fixes the visit. Raises ``ScheduleConflictError`` if already scheduled."""
+        if self.status != ScheduleStatus.AWAITING:
+            raise ScheduleConflictError(
+                f"Request {self.reference} is already scheduled.",
+                request_id=str(self.id),
+                current_status=self.status.value,
+            )
+        self._issue(
+            assignment_number=assignment_number,
+            visit_start=visit_start,
+            visit_end=visit_end,
+            location=location,
+            officers=officers,
+            equipment=equipment,
+            scheduled_by=scheduled_by,
+            reference=self.reference,
+            request=self.request,
+        )
+
+    @event(Issued)
+    def _issue(
+        self,
+        assignment_number: str,
+        visit_start: date,
+        visit_end: date,
+        location: str,
+        officers: list[dict[str, Any]],
+        equipment: list[str],
+        scheduled_by: str,
+        reference: str,
+        request: dict[str, Any],
+    ) -> None:
+        self.status = ScheduleStatus.SCHEDULED
+        self.plan = {
+            "assignment_number": assignment_number,
+            "visit_start": visit_start,
+            "visit_end": visit_end,
+            "location": location,
+            "officers": officers,
+            "equipment": equipment,
+            "scheduled_by": scheduled_by,
+            "issued_at": self.modified_on,
+        }
+
+
+class OfficerRoster(Aggregate):
+    """The visits one officer is booked on; no two may share a day."""
+
+    TOPIC = "scheduling.OfficerRoster"
+
+    class Created(Aggregate.Created):
+        TOPIC = "scheduling.OfficerRoster.Created"
+
+    class Opened(Created):
+        TOPIC = "scheduling.OfficerRoster.Opened"
+        key: str
+        name: str
+
+    class Booked(Aggregate.Event):
+        TOPIC = "scheduling.OfficerRoster.Booked"
+        request_id: UUID
+        reference: str
+        first_day: date
+        last_day: date
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return uuid5(SCHEDULING_NAMESPACE, f"officer\x1f{key}")
+
+    @event(Opened)
+    def __init__(self, key: str, name: str) -> None:
+        self.key = key
+        self.name = name
+        self.bookings: list[dict[str, Any]] = []
+
+    def book(self, request_id: UUID, reference: str, first_day: date, last_day: date) -> None:
+        """Books the officer. Raises ``OfficerBookedError`` on overlapping days."""
+        for booking in self.bookings:
+            if booking["request_id"] == request_id:
+                continue
+            if booking["first_day"] <= last_day and first_day <= booking["last_day"]:
+                raise OfficerBookedError(
+                    f"Officer {self.name} is already booked from "
+                    f"{booking['first_day']} to {booking['last_day']} for request "
+                    f"{booking['reference']}.",
+                    field="officers",
+                    officer=self.name,
+                    booked_for=booking["reference"],
+                    booked_from=booking["first_day"].isoformat(),
+                    booked_until=booking["last_day"].isoformat(),
+                )
+        self._book(
+            request_id=request_id,
+            reference=reference,
+            first_day=first_day,
+            last_day=last_day,
+        )
+
+    @event(Booked)
+    def _book(self, request_id: UUID, reference: str, first_day: date, last_day: date) -> None:
+        self.bookings.append(
+            {
+                "request_id": request_id,
+                "reference": reference,
+                "first_day": first_day,
+                "last_day": last_day,
+            }
+        )

@@ -1,0 +1,44 @@
+"""What scheduling publishes and what it listens to."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+
+from purnajual.contracts import (
+    APPROVAL_STREAM,
+    SCHEDULING_STREAM,
+    IntegrationEvent,
+    Officer,
+    RequestSummary,
+    ScheduleIssued,
+    StreamSpec,
+)
+from services.scheduling.domain import Schedule
+
+OWN_STREAM = SCHEDULING_STREAM
+CONSUMES: list[tuple[StreamSpec, list[str]]] = [
+    (APPROVAL_STREAM, ["approval.request.approved"]),
+]
+
+
+def to_integration_event(
+    domain_event: DomainEventProtocol[UUID],
+) -> IntegrationEvent | None:
+    """The public event for an issued schedule; rosters stay private."""
+    if isinstance(domain_event, Schedule.Issued):
+        return ScheduleIssued(
+            request_id=domain_event.originator_id,
+            reference=domain_event.reference,
+            assignment_number=domain_event.assignment_number,
+            visit_start=domain_event.visit_start,
+            visit_end=domain_event.visit_end,
+            location=domain_event.location,
+            officers=[Officer.model_validate(o) for o in domain_event.officers],
+            equipment=domain_event.equipment,
+            scheduled_by=domain_event.scheduled_by,
+            issued_at=domain_event.timestamp,
+            request=RequestSummary.model_validate(domain_event.request),
+        )
+    return None
