@@ -1,0 +1,3 @@
+from services.fieldwork.main import FIELDWORK
+
+FIELDWORK.run()
