@@ -1,0 +1,349 @@
+"""Notifier's use cases: compose, address, send, and confirm deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import EnvType
+
+from purnajual.contracts import (
+    BeritaAcaraFiled,
+    IntegrationEvent,
+    RejectionLetterIssued,
+    RequestSubmitted,
+    ScheduleIssued,
+)
+from purnajual.envelope import Envelope
+from purnajual.errors import NotFoundError
+from purnajual.persistence import ServiceApplication
+from purnajual.views import LogView
+from services.notifier import messages
+from services.notifier.domain import (
+    DeliveryChannel,
+    Notification,
+    NotificationStatus,
+    NotifierError,
+    Purpose,
+    Recipient,
+    delivery_channel_for,
+)
+from services.notifier.transports import DeliveryError, OutgoingMessage, Transport
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_POLL_SECONDS = 1.0
+
+
+class NotificationNotFoundError(NotifierError, NotFoundError):
+    """No notification has this id."""
+
+
+# What each upstream event asks the notifier to tell, and in which words.
+_COMPOSE: dict[type[IntegrationEvent], tuple[Purpose, Callable[[Any], tuple[str, str]]]]
+_COMPOSE = {
+    RejectionLetterIssued: (Purpose.REJECTION_LETTER, messages.rejection_letter),
+    ScheduleIssued: (Purpose.SCHEDULE, messages.schedule),
+    BeritaAcaraFiled: (Purpose.BERITA_ACARA, messages.berita_acara),
+}
+
+
+class NotifierApplication(ServiceApplication):
+    """Turns procedure events into messages and delivers each once."""
+
+    name = "notifier"
+
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        *,
+        transports: dict[DeliveryChannel, Transport],
+        max_delivery_attempts: int = 5,
+    ) -> None:
+        super().__init__(env)
+        self.transports = transports
+        self.max_delivery_attempts = max_delivery_attempts
+        self.view = NotificationsView(self)
+
+    def notification(self, notification_id: UUID) -> Notification:
+        """Raises ``NotificationNotFoundError``."""
+        try:
+            notification: Notification = self.repository.get(notification_id)
+        except AggregateNotFoundError:
+            raise NotificationNotFoundError(
+                f"No notification {notification_id}.",
+                notification_id=str(notification_id),
+            ) from None
+        return notification
+
+    def confirm_delivery(
+        self, notification_id: UUID, confirmed_by: str, note: str | None
+    ) -> Notification:
+        """Staff confirm a delivery by hand (post, fax, phone, walk-in).
+
+        Raises ``NotificationNotFoundError`` or ``NotificationConflictError``.
+        """
+
+        def confirm() -> list[Any]:
+            notification = self.notification(notification_id)
+            notification.confirm_delivery(confirmed_by=confirmed_by, note=note)
+            return [notification]
+
+        self.save_with_retry(confirm)
+        logger.info("delivery confirmed", extra={"notification_id": str(notification_id)})
+        return self.notification(notification_id)
+
+    def deliver(self, notification_id: UUID) -> None:
+        """Sends one queued notification and records the outcome."""
+        notification = self.notification(notification_id)
+        if notification.status != NotificationStatus.QUEUED:
+            return
+        assert notification.channel is not None and notification.destination is not None
+        message = OutgoingMessage(
+            notification_id=notification.id,
+            reference=notification.reference,
+            channel=notification.channel.value,
+            destination=notification.destination,
+            recipient_name=notification.recipient_name or "",
+            subject=notification.subject,
+            text=messages.letter(notification.recipient_name or "", notification.body),
+        )
+
+        # Send first, then record: a crash in between sends once more later.
+        try:
+            self.transports[notification.channel].send(message)
+        except DeliveryError as error:
+            self._record_failure(notification, str(error))
+            return
+        notification.mark_sent()
+        self.save(notification)
+        logger.info(
+            "notification delivered",
+            extra={"notification_id": str(notification.id), "channel": message.channel},
+        )
+
+    async def dispatch_forever(self) -> None:
+        """Sends whatever is due, woken by commits and by a poll."""
+        wakeup = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        self.add_commit_listener(lambda: loop.call_soon_threadsafe(wakeup.set))
+        while True:
+            wakeup.clear()
+            try:
+                due = await asyncio.to_thread(self.view.due, datetime.now(UTC))
+                for notification_id in due:
+                    await asyncio.to_thread(self.deliver, notification_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("dispatch round failed; retrying")
+            try:
+                await asyncio.wait_for(wakeup.wait(), DISPATCH_POLL_SECONDS)
+            except TimeoutError:
+                pass
+
+    def policy(
+        self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        """Composes the message an upstream event calls for, once per purpose."""
+        if not isinstance(domain_event, Envelope):
+            return
+        data = domain_event.data
+        if isinstance(data, RequestSubmitted):
+            self._on_submitted(domain_event, data, processing_event)
+            return
+        purpose_and_words = _COMPOSE.get(type(data))
+        if purpose_and_words is None:
+            return
+        purpose, words = purpose_and_words
+        subject, body = words(data)
+        recipient = self._recipient(data.request_id)
+        self._compose(
+            recipient, domain_event, purpose, subject, body, processing_event
+        )
+
+    def _on_submitted(
+        self,
+        envelope: Envelope,
+        submitted: RequestSubmitted,
+        processing_event: ProcessingEvent[UUID],
+    ) -> None:
+        # Register how to reach the stakeholder, then address what waited.
+        recipient = self._recipient(submitted.request_id)
+        if recipient.contact is not None:
+            return
+        parked = list(recipient.parked)
+        recipient.register_contact(
+            reference=submitted.reference,
+            request_channel=submitted.channel,
+            contact=submitted.stakeholder.model_dump(),
+        )
+        waiting = [self.repository.get(notification_id) for notification_id in parked]
+        for notification in waiting:
+            self._address(notification, recipient)
+        processing_event.collect_events(recipient, *waiting)
+
+        # The receipt tells the stakeholder their reference.
+        subject, body = messages.receipt(submitted.reference, submitted.services)
+        self._compose(recipient, envelope, Purpose.RECEIPT, subject, body, processing_event)
+
+    def _compose(
+        self,
+        recipient: Recipient,
+        envelope: Envelope,
+        purpose: Purpose,
+        subject: str,
+        body: str,
+        processing_event: ProcessingEvent[UUID],
+    ) -> None:
+        request_id = envelope.data.request_id
+        try:
+            self.repository.get(Notification.create_id(request_id, purpose.value))
+            return
+        except AggregateNotFoundError:
+            pass
+        notification = Notification(
+            request_id=request_id,
+            reference=envelope.data.reference,
+            purpose=purpose.value,
+            subject=subject,
+            body=body,
+            source_event=envelope.id,
+        )
+        if recipient.contact is None:
+            recipient.park(notification.id)
+        else:
+            self._address(notification, recipient)
+        processing_event.collect_events(recipient, notification)
+
+    @staticmethod
+    def _address(notification: Notification, recipient: Recipient) -> None:
+        assert recipient.contact is not None and recipient.request_channel is not None
+        channel, destination = delivery_channel_for(
+            recipient.request_channel, recipient.contact
+        )
+        name = recipient.contact.get("contact_name") or ""
+        institution = recipient.contact.get("institution")
+        notification.address(
+            channel=channel.value,
+            destination=destination,
+            recipient_name=f"{name} ({institution})" if institution else name,
+        )
+
+    def _recipient(self, request_id: UUID) -> Recipient:
+        try:
+            recipient: Recipient = self.repository.get(Recipient.create_id(request_id))
+        except AggregateNotFoundError:
+            recipient = Recipient(request_id=request_id)
+        return recipient
+
+    def _record_failure(self, notification: Notification, error: str) -> None:
+        attempt = notification.attempts + 1
+        logger.warning(
+            "delivery failed",
+            extra={
+                "notification_id": str(notification.id),
+                "attempt": attempt,
+                "error": error,
+            },
+        )
+        notification.record_failure(error, backoff=timedelta(seconds=min(2**attempt, 300)))
+        if attempt >= self.max_delivery_attempts:
+            notification.hand_to_staff(
+                f"{notification.channel} failed {attempt} times; last error: {error}"
+            )
+        self.save(notification)
+
+
+@dataclass
+class NotificationRow:
+    notification_id: UUID
+    request_id: UUID
+    reference: str
+    purpose: Purpose
+    status: NotificationStatus
+    channel: DeliveryChannel | None
+    destination: str | None
+    composed_at: datetime
+    attempts: int = 0
+    retry_at: datetime | None = None
+    delivered_at: datetime | None = None
+    confirmed_by: str | None = None
+    last_error: str | None = None
+
+
+class NotificationsView(LogView):
+    """Every notification with its delivery state; also the dispatcher's queue."""
+
+    def __init__(self, app: NotifierApplication) -> None:
+        super().__init__(app)
+        self.rows: dict[UUID, NotificationRow] = {}
+
+    def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
+        if isinstance(domain_event, Notification.Composed):
+            self.rows[domain_event.originator_id] = NotificationRow(
+                notification_id=domain_event.originator_id,
+                request_id=domain_event.request_id,
+                reference=domain_event.reference,
+                purpose=Purpose(domain_event.purpose),
+                status=NotificationStatus.AWAITING_RECIPIENT,
+                channel=None,
+                destination=None,
+                composed_at=domain_event.timestamp,
+            )
+            return
+        row = self.rows.get(domain_event.originator_id)
+        if row is None:
+            return
+        if isinstance(domain_event, Notification.Addressed):
+            row.channel = DeliveryChannel(domain_event.channel)
+            row.destination = domain_event.destination
+            row.status = (
+                NotificationStatus.AWAITING_CONFIRMATION
+                if row.channel == DeliveryChannel.MANUAL
+                else NotificationStatus.QUEUED
+            )
+        elif isinstance(domain_event, Notification.DeliveryFailed):
+            row.attempts = domain_event.attempt
+            row.retry_at = domain_event.retry_at
+            row.last_error = domain_event.error
+        elif isinstance(domain_event, Notification.HandedToStaff):
+            row.status = NotificationStatus.AWAITING_CONFIRMATION
+            row.last_error = domain_event.reason
+        elif isinstance(domain_event, Notification.Delivered):
+            row.status = NotificationStatus.DELIVERED
+            row.delivered_at = domain_event.timestamp
+            row.confirmed_by = domain_event.confirmed_by
+
+    def list(
+        self, *, request_id: UUID | None, status: NotificationStatus | None
+    ) -> list[NotificationRow]:
+        self.catch_up()
+        rows = [
+            row
+            for row in self.rows.values()
+            if (request_id is None or row.request_id == request_id)
+            and (status is None or row.status == status)
+        ]
+        return sorted(rows, key=lambda row: row.composed_at)
+
+    def due(self, now: datetime) -> list[UUID]:
+        """Queued notifications whose next attempt is due, oldest first."""
+        self.catch_up()
+        return [
+            row.notification_id
+            for row in sorted(self.rows.values(), key=lambda row: row.composed_at)
+            if row.status == NotificationStatus.QUEUED
+            and (row.retry_at is None or row.retry_at <= now)
+        ]
+
+    def snapshot(self) -> dict[UUID, NotificationRow]:
+        self.catch_up()
+        return dict(self.rows)

@@ -1,0 +1,56 @@
+"""Notifier's settings: where email and WhatsApp messages go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from purnajual.settings import ServiceSettings
+
+
+class NotifierSettings(ServiceSettings):
+    """Email and WhatsApp go to files under the outbox unless configured.
+
+    ``NOTIFIER_EMAIL_TRANSPORT=smtp`` sends through ``NOTIFIER_SMTP_*``;
+    ``NOTIFIER_WHATSAPP_TRANSPORT=http`` posts to ``NOTIFIER_WHATSAPP_GATEWAY_URL``.
+    """
+
+    host: str = Field("127.0.0.1", validation_alias="NOTIFIER_HOST")
+    port: int = Field(8005, validation_alias="NOTIFIER_PORT")
+    outbox_dir: Path | None = Field(None, validation_alias="NOTIFIER_OUTBOX_DIR")
+    email_transport: Literal["file", "smtp"] = Field(
+        "file", validation_alias="NOTIFIER_EMAIL_TRANSPORT"
+    )
+    smtp_host: str = Field("127.0.0.1", validation_alias="NOTIFIER_SMTP_HOST")
+    smtp_port: int = Field(25, validation_alias="NOTIFIER_SMTP_PORT")
+    smtp_sender: str = Field(
+        "BIB Lembang <purnajual@biblembang.id>", validation_alias="NOTIFIER_SMTP_SENDER"
+    )
+    smtp_username: str | None = Field(None, validation_alias="NOTIFIER_SMTP_USERNAME")
+    smtp_password: str | None = Field(None, validation_alias="NOTIFIER_SMTP_PASSWORD")
+    smtp_starttls: bool = Field(False, validation_alias="NOTIFIER_SMTP_STARTTLS")
+    whatsapp_transport: Literal["file", "http"] = Field(
+        "file", validation_alias="NOTIFIER_WHATSAPP_TRANSPORT"
+    )
+    whatsapp_gateway_url: str | None = Field(
+        None, validation_alias="NOTIFIER_WHATSAPP_GATEWAY_URL"
+    )
+    whatsapp_token: str | None = Field(None, validation_alias="NOTIFIER_WHATSAPP_TOKEN")
+    max_delivery_attempts: int = Field(
+        5, ge=1, validation_alias="NOTIFIER_MAX_DELIVERY_ATTEMPTS"
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> NotifierSettings:
+        if self.whatsapp_transport == "http" and not self.whatsapp_gateway_url:
+            raise ValueError("NOTIFIER_WHATSAPP_GATEWAY_URL is needed for http")
+        if self.email_transport == "smtp" and self.smtp_username:
+            self.refuse_placeholder("NOTIFIER_SMTP_PASSWORD", self.smtp_password)
+        if self.whatsapp_transport == "http":
+            self.refuse_placeholder("NOTIFIER_WHATSAPP_TOKEN", self.whatsapp_token)
+        return self
+
+    def outbox(self) -> Path:
+        return self.outbox_dir or self.var_dir / "outbox"
