@@ -139,6 +139,7 @@ def main() -> None:
 
     # Ctrl-C and SIGTERM both end in an orderly stop.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         if "NATS_URL" not in os.environ:
             port = int(os.environ.get("PURNAJUAL_NATS_PORT", DEFAULT_NATS_PORT))
