@@ -1,0 +1,94 @@
+"""Approval on the in-memory store: the inbox, decisions, rejection letters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import pytest
+
+from services.approval.application import ApprovalApplication, ApprovalNotFoundError
+from services.approval.domain import ApprovalStatus, DecisionConflictError
+from tests.builders import POPO, deliver, request_submitted
+
+
+def approval_with_a_pending_request() -> tuple[ApprovalApplication, UUID]:
+    app = ApprovalApplication(env=POPO)
+    submitted = request_submitted()
+    deliver(app, "intake", 1, submitted)
+    return app, submitted.request_id
+
+
+def test_a_submitted_request_enters_the_inbox_once() -> None:
+    app = ApprovalApplication(env=POPO)
+    submitted = request_submitted()
+
+    deliver(app, "intake", 1, submitted)
+    deliver(app, "intake", 2, submitted)
+
+    inbox = app.view.list(ApprovalStatus.PENDING)
+    assert [row.request_id for row in inbox] == [submitted.request_id]
+    assert app.approval(submitted.request_id).version == 1
+
+
+def test_approving_leaves_the_inbox_with_the_disposition() -> None:
+    app, request_id = approval_with_a_pending_request()
+
+    approval = app.approve(request_id, "Kepala Balai", "Jadwalkan minggu ini.")
+
+    assert approval.status == ApprovalStatus.APPROVED
+    assert approval.disposition == "Jadwalkan minggu ini."
+    assert app.view.list(ApprovalStatus.PENDING) == []
+
+
+def test_refuses_a_decision_on_a_request_already_decided() -> None:
+    app, request_id = approval_with_a_pending_request()
+    app.approve(request_id, "Kepala Balai", "Jadwalkan.")
+
+    with pytest.raises(DecisionConflictError) as refused:
+        app.reject(request_id, "Kepala Balai", "Berubah pikiran.")
+
+    assert refused.value.data["current_status"] == "approved"
+
+
+def test_a_rejection_letter_needs_a_rejection() -> None:
+    app, request_id = approval_with_a_pending_request()
+
+    with pytest.raises(DecisionConflictError) as refused:
+        app.issue_rejection_letter(request_id, "Kasi", "Isi surat.")
+
+    assert refused.value.data["current_status"] == "pending"
+
+
+def test_rejection_letters_are_numbered_in_the_official_format_one_after_another() -> None:
+    app = ApprovalApplication(env=POPO)
+    numbers = []
+    for position in (1, 2):
+        submitted = request_submitted()
+        deliver(app, "intake", position, submitted)
+        app.reject(submitted.request_id, "Kepala Balai", "Di luar wewenang.")
+        approval = app.issue_rejection_letter(submitted.request_id, "Kasi", "Isi surat.")
+        assert approval.letter is not None
+        numbers.append(approval.letter["letter_number"])
+
+    today = datetime.now(UTC)
+    assert numbers == [
+        f"B-1/PK.210/F2.J/{today:%m}/{today:%Y}",
+        f"B-2/PK.210/F2.J/{today:%m}/{today:%Y}",
+    ]
+
+
+def test_a_second_rejection_letter_is_refused() -> None:
+    app, request_id = approval_with_a_pending_request()
+    app.reject(request_id, "Kepala Balai", "Di luar wewenang.")
+    app.issue_rejection_letter(request_id, "Kasi", "Isi surat.")
+
+    with pytest.raises(DecisionConflictError):
+        app.issue_rejection_letter(request_id, "Kasi", "Lagi.")
+
+
+def test_an_unknown_request_is_not_found() -> None:
+    app = ApprovalApplication(env=POPO)
+
+    with pytest.raises(ApprovalNotFoundError):
+        app.approve(uuid4(), "Kepala Balai", "Jadwalkan.")

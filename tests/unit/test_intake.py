@@ -1,0 +1,173 @@
+"""Intake on the in-memory store: registering requests and keeping timelines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from purnajual.contracts import ReceiptDelivered, RequestApproved, RequestSummary
+from services.intake.application import (
+    IntakeApplication,
+    RequestNotFoundError,
+    Submission,
+    SubmissionRejectedError,
+)
+from services.intake.config import DEFAULT_CATALOGUE
+from services.intake.domain import Channel, Step
+from tests.builders import NOW, POPO, deliver, stakeholder
+
+
+def intake() -> IntakeApplication:
+    return IntakeApplication(
+        env=POPO, catalogue={kind.code: kind for kind in DEFAULT_CATALOGUE}
+    )
+
+
+def a_submission(**overrides: Any) -> Submission:
+    values: dict[str, Any] = {
+        "channel": Channel.WHATSAPP,
+        "channel_message_id": f"wamid.{uuid4().hex}",
+        "received_at": None,
+        "stakeholder": stakeholder(),
+        "services": ["field_semen_test"],
+        "description": "Angka kebuntingan turun.",
+        **overrides,
+    }
+    return Submission(**values)
+
+
+def test_registers_a_request_with_the_next_reference_of_the_year() -> None:
+    app = intake()
+
+    first = app.submit(a_submission())
+    second = app.submit(a_submission())
+
+    year = datetime.now(UTC).year
+    assert (first.reference, second.reference) == (
+        f"PPJ-{year}-00001",
+        f"PPJ-{year}-00002",
+    )
+    assert first.created and second.created
+    assert app.request(first.reference).status == Step.SUBMITTED
+
+
+def test_the_same_channel_message_twice_is_the_same_request() -> None:
+    app = intake()
+    submission = a_submission()
+    first = app.submit(submission)
+    events_before = app.recorder.max_notification_id()
+
+    again = app.submit(submission)
+
+    assert again.request_id == first.request_id
+    assert again.reference == first.reference
+    assert not again.created
+    assert app.recorder.max_notification_id() == events_before
+
+
+def test_the_same_message_id_on_another_channel_is_another_request() -> None:
+    app = intake()
+    on_whatsapp = app.submit(a_submission(channel_message_id="m-1"))
+
+    by_email = app.submit(a_submission(channel=Channel.EMAIL, channel_message_id="m-1"))
+
+    assert by_email.request_id != on_whatsapp.request_id
+
+
+def test_refuses_a_service_not_in_the_catalogue_naming_its_position() -> None:
+    app = intake()
+
+    with pytest.raises(SubmissionRejectedError) as refused:
+        app.submit(a_submission(services=["field_semen_test", "massage"]))
+
+    assert refused.value.data["field"] == "services.1"
+    assert app.recorder.max_notification_id() in (None, 0)
+
+
+def test_refuses_a_received_at_in_the_future() -> None:
+    app = intake()
+
+    with pytest.raises(SubmissionRejectedError) as refused:
+        app.submit(a_submission(received_at=datetime.now(UTC) + timedelta(hours=2)))
+
+    assert refused.value.data["field"] == "received_at"
+
+
+def test_refuses_a_whatsapp_request_without_a_phone_to_answer() -> None:
+    app = intake()
+
+    with pytest.raises(SubmissionRejectedError) as refused:
+        app.submit(a_submission(stakeholder=stakeholder(phone=None)))
+
+    assert refused.value.data["field"] == "stakeholder.phone"
+
+
+def test_finds_a_request_by_reference_in_any_case_or_by_id() -> None:
+    app = intake()
+    outcome = app.submit(a_submission())
+
+    assert app.request(outcome.reference.lower()).id == outcome.request_id
+    assert app.request(str(outcome.request_id)).reference == outcome.reference
+    with pytest.raises(RequestNotFoundError):
+        app.request("PPJ-1999-00001")
+
+
+def test_an_approval_appears_on_the_timeline_once() -> None:
+    app = intake()
+    outcome = app.submit(a_submission())
+    approved = RequestApproved(
+        request_id=outcome.request_id,
+        reference=outcome.reference,
+        decided_by="Kepala Balai",
+        disposition="Jadwalkan.",
+        decided_at=NOW,
+        request=RequestSummary(
+            institution="x", services=["field_semen_test"], description="y"
+        ),
+    )
+
+    deliver(app, "approval", 1, approved)
+    deliver(app, "approval", 2, approved)
+
+    request = app.request(outcome.reference)
+    assert request.status == Step.APPROVED
+    assert list(request.timeline) == [Step.APPROVED]
+    assert request.version == 2
+
+
+def test_a_delivered_receipt_is_on_the_timeline_but_not_the_status() -> None:
+    app = intake()
+    outcome = app.submit(a_submission())
+
+    deliver(
+        app,
+        "notifier",
+        1,
+        ReceiptDelivered(
+            request_id=outcome.request_id,
+            reference=outcome.reference,
+            notification_id=uuid4(),
+            purpose="receipt",
+            channel="whatsapp",
+            delivered_at=NOW,
+        ),
+    )
+
+    request = app.request(outcome.reference)
+    assert request.has_recorded(Step.RECEIPT_DELIVERED)
+    assert request.status == Step.SUBMITTED
+
+
+def test_lists_requests_newest_first_and_by_status() -> None:
+    app = intake()
+    older = app.submit(a_submission(received_at=NOW - timedelta(days=1)))
+    newer = app.submit(a_submission(received_at=NOW))
+
+    total, rows = app.view.list(status="submitted", channel=None, limit=10, offset=0)
+
+    assert total == 2
+    assert [row.reference for row in rows] == [newer.reference, older.reference]
+    assert app.view.list(status="approved", channel=None, limit=10, offset=0)[0] == 0

@@ -1,0 +1,134 @@
+"""Notifier on the in-memory store: composing, addressing, delivering."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+import pytest
+
+from services.notifier.application import NotifierApplication
+from services.notifier.domain import (
+    DeliveryChannel,
+    NotificationConflictError,
+    NotificationStatus,
+    Purpose,
+    delivery_channel_for,
+)
+from services.notifier.transports import DeliveryError, OutgoingMessage
+from tests.builders import POPO, deliver, rejection_letter_issued, request_submitted
+
+
+class RecordingTransport:
+    """Stands in for a mail server: keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.sent.append(message)
+
+
+class BrokenTransport:
+    def send(self, message: OutgoingMessage) -> None:
+        raise DeliveryError("connection refused")
+
+
+def notifier(transport: object | None = None, attempts: int = 5) -> NotifierApplication:
+    transport = transport or RecordingTransport()
+    return NotifierApplication(
+        env=POPO,
+        transports={DeliveryChannel.EMAIL: transport, DeliveryChannel.WHATSAPP: transport},  # type: ignore[dict-item]
+        max_delivery_attempts=attempts,
+    )
+
+
+def only(app: NotifierApplication, request_id: UUID, purpose: Purpose) -> UUID:
+    rows = [r for r in app.view.list(request_id=request_id, status=None) if r.purpose == purpose]
+    assert len(rows) == 1
+    return rows[0].notification_id
+
+
+@pytest.mark.parametrize(
+    ("channel", "contact", "expected"),
+    [
+        ("email", {"email": "a@b.id", "phone": "0812"}, (DeliveryChannel.EMAIL, "a@b.id")),
+        ("whatsapp", {"email": "a@b.id", "phone": "0812"}, (DeliveryChannel.WHATSAPP, "0812")),
+        ("website", {"phone": "0812"}, (DeliveryChannel.WHATSAPP, "0812")),
+        ("online_form", {"email": "a@b.id"}, (DeliveryChannel.EMAIL, "a@b.id")),
+        ("post", {"address": "Jl. A", "email": "a@b.id"}, (DeliveryChannel.MANUAL, "Jl. A")),
+        ("fax", {"phone": "022-1"}, (DeliveryChannel.MANUAL, "022-1")),
+        ("walk_in", {"phone": "0812"}, (DeliveryChannel.MANUAL, "0812")),
+    ],
+)
+def test_answers_on_the_channel_the_stakeholder_used(
+    channel: str, contact: dict[str, str], expected: tuple[DeliveryChannel, str]
+) -> None:
+    assert delivery_channel_for(channel, contact) == expected
+
+
+def test_sends_the_receipt_by_email_once() -> None:
+    transport = RecordingTransport()
+    app = notifier(transport)
+    submitted = request_submitted(channel="email")
+    deliver(app, "intake", 1, submitted)
+    receipt = only(app, submitted.request_id, Purpose.RECEIPT)
+
+    app.deliver(receipt)
+    app.deliver(receipt)
+
+    assert [m.destination for m in transport.sent] == ["keswan@garut.example.id"]
+    assert "PPJ-2026-00001" in transport.sent[0].text
+    assert app.notification(receipt).status == NotificationStatus.DELIVERED
+
+
+def test_a_letter_by_post_becomes_a_task_that_staff_confirm_once() -> None:
+    app = notifier()
+    submitted = request_submitted(channel="post")
+    deliver(app, "intake", 1, submitted)
+    receipt = only(app, submitted.request_id, Purpose.RECEIPT)
+    assert app.notification(receipt).status == NotificationStatus.AWAITING_CONFIRMATION
+
+    app.confirm_delivery(receipt, "Petugas front office", "Pos tercatat")
+
+    assert app.notification(receipt).confirmed_by == "Petugas front office"
+    with pytest.raises(NotificationConflictError):
+        app.confirm_delivery(receipt, "Petugas front office", None)
+
+
+def test_a_letter_that_arrives_before_its_request_waits_for_the_contact() -> None:
+    app = notifier()
+    request_id = uuid4()
+    deliver(app, "approval", 1, rejection_letter_issued(request_id))
+    letter = only(app, request_id, Purpose.REJECTION_LETTER)
+    assert app.notification(letter).status == NotificationStatus.AWAITING_RECIPIENT
+
+    deliver(app, "intake", 1, request_submitted(request_id, channel="email"))
+
+    assert app.notification(letter).status == NotificationStatus.QUEUED
+    assert app.notification(letter).destination == "keswan@garut.example.id"
+
+
+def test_a_repeated_event_composes_no_second_message() -> None:
+    app = notifier()
+    submitted = request_submitted()
+
+    deliver(app, "intake", 1, submitted)
+    deliver(app, "intake", 2, submitted)
+
+    assert len(app.view.list(request_id=submitted.request_id, status=None)) == 1
+
+
+def test_failing_deliveries_are_retried_then_handed_to_staff() -> None:
+    app = notifier(BrokenTransport(), attempts=2)
+    submitted = request_submitted()
+    deliver(app, "intake", 1, submitted)
+    receipt = only(app, submitted.request_id, Purpose.RECEIPT)
+
+    app.deliver(receipt)
+    assert app.notification(receipt).status == NotificationStatus.QUEUED
+    app.deliver(receipt)
+
+    notification = app.notification(receipt)
+    assert notification.attempts == 2
+    assert notification.status == NotificationStatus.AWAITING_CONFIRMATION
+    assert "connection refused" in (notification.last_error or "")

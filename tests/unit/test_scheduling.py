@@ -1,0 +1,132 @@
+"""Scheduling on the in-memory store: schedules and officers' rosters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.scheduling.application import (
+    InvalidScheduleError,
+    OfficerAssignment,
+    ScheduleDraft,
+    SchedulingApplication,
+)
+from services.scheduling.domain import (
+    OfficerBookedError,
+    ScheduleConflictError,
+    ScheduleStatus,
+)
+from tests.builders import POPO, deliver, request_approved
+
+TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+ASEP = OfficerAssignment(name="Asep Suryana", employee_number="198203112006041001", role=None)
+DEWI = OfficerAssignment(name="Dewi Lestari", employee_number=None, role=None)
+
+
+def draft(
+    first_day: date, last_day: date, *officers: OfficerAssignment
+) -> ScheduleDraft:
+    return ScheduleDraft(
+        visit_start=first_day,
+        visit_end=last_day,
+        location="Depo Garut",
+        officers=list(officers) or [ASEP],
+        equipment=["mikroskop"],
+        scheduled_by="Kasi Jasa Produksi",
+    )
+
+
+def approved(app: SchedulingApplication, position: int) -> UUID:
+    request_id = uuid4()
+    deliver(app, "approval", position, request_approved(request_id))
+    return request_id
+
+
+def test_an_approved_request_waits_for_its_schedule() -> None:
+    app = SchedulingApplication(env=POPO)
+
+    request_id = approved(app, 1)
+
+    assert [row.request_id for row in app.view.list(ScheduleStatus.AWAITING)] == [request_id]
+
+
+def test_issues_a_numbered_schedule() -> None:
+    app = SchedulingApplication(env=POPO)
+    request_id = approved(app, 1)
+
+    schedule = app.issue_schedule(request_id, draft(TODAY, TODAY + timedelta(days=1)))
+
+    assert schedule.status == ScheduleStatus.SCHEDULED
+    assert schedule.plan is not None
+    assert schedule.plan["assignment_number"].startswith("ST-1/KP.440/F2.J/")
+    assert app.view.list(ScheduleStatus.AWAITING) == []
+
+
+def test_refuses_an_officer_already_booked_for_overlapping_days() -> None:
+    app = SchedulingApplication(env=POPO)
+    first, second = approved(app, 1), approved(app, 2)
+    app.issue_schedule(first, draft(TODAY, TODAY + timedelta(days=2)))
+    same_officer_other_spelling = OfficerAssignment(
+        name="ASEP  suryana", employee_number="198203112006041001", role=None
+    )
+
+    with pytest.raises(OfficerBookedError) as refused:
+        app.issue_schedule(
+            second,
+            draft(TODAY + timedelta(days=2), TODAY + timedelta(days=3), same_officer_other_spelling),
+        )
+
+    assert refused.value.data["officer"] == "Asep Suryana"
+    assert app.schedule(second).status == ScheduleStatus.AWAITING
+
+
+def test_books_an_officer_again_on_days_that_do_not_overlap() -> None:
+    app = SchedulingApplication(env=POPO)
+    first, second = approved(app, 1), approved(app, 2)
+    app.issue_schedule(first, draft(TODAY, TODAY))
+
+    schedule = app.issue_schedule(second, draft(TODAY + timedelta(days=1), TODAY + timedelta(days=1)))
+
+    assert schedule.status == ScheduleStatus.SCHEDULED
+
+
+def test_a_refused_schedule_books_nobody() -> None:
+    app = SchedulingApplication(env=POPO)
+    first, second, third = approved(app, 1), approved(app, 2), approved(app, 3)
+    app.issue_schedule(first, draft(TODAY, TODAY, ASEP))
+
+    with pytest.raises(OfficerBookedError):
+        app.issue_schedule(second, draft(TODAY, TODAY, DEWI, ASEP))
+
+    assert app.issue_schedule(third, draft(TODAY, TODAY, DEWI)).status == ScheduleStatus.SCHEDULED
+
+
+def test_refuses_a_schedule_for_a_request_not_approved() -> None:
+    app = SchedulingApplication(env=POPO)
+
+    with pytest.raises(ScheduleConflictError) as refused:
+        app.issue_schedule(uuid4(), draft(TODAY, TODAY))
+
+    assert refused.value.data["current_status"] == "not_approved"
+
+
+def test_refuses_a_second_schedule() -> None:
+    app = SchedulingApplication(env=POPO)
+    request_id = approved(app, 1)
+    app.issue_schedule(request_id, draft(TODAY, TODAY))
+
+    with pytest.raises(ScheduleConflictError):
+        app.issue_schedule(request_id, draft(TODAY + timedelta(days=5), TODAY + timedelta(days=5)))
+
+
+def test_refuses_a_visit_that_ends_before_it_starts() -> None:
+    app = SchedulingApplication(env=POPO)
+    request_id = approved(app, 1)
+
+    with pytest.raises(InvalidScheduleError) as refused:
+        app.issue_schedule(request_id, draft(TODAY + timedelta(days=2), TODAY))
+
+    assert refused.value.data["field"] == "visit_end"
