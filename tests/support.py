@@ -141,14 +141,14 @@ class ServiceProcess:
             f"{self.name.upper()}_PORT": str(self.port),
             "PYTHONPATH": str(REPOSITORY),
         }
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}"],
-            env=env,
-            cwd=REPOSITORY,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                env=env,
+                cwd=REPOSITORY,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         if wait_ready:
             self.wait_ready()
 

@@ -1,0 +1,120 @@
+"""Intake as a process, on PostgreSQL, with its own nats-server."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+
+from purnajual.contracts import RequestSubmitted
+from tests.builders import request_approved, submission
+from tests.conftest import ServiceFactory
+from tests.support import Broker, NatsServer, ServiceProcess, wait_for
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def intake(
+    service_process: ServiceFactory, database_url: str, fresh_nats: NatsServer
+) -> ServiceProcess:
+    service = service_process("intake", DATABASE_URL=database_url, NATS_URL=fresh_nats.url)
+    service.start()
+    return service
+
+
+def test_a_submission_is_registered_and_published_once(
+    intake: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+    body = submission()
+
+    created = intake.post("/requests", json=body)
+    repeated = intake.post("/requests", json=body)
+
+    assert created.status_code == 201
+    assert repeated.status_code == 200
+    assert repeated.json()["reference"] == created.json()["reference"]
+    assert repeated.json()["duplicate"] is True
+    published = wait_for(lambda: broker.envelopes("INTAKE"))
+    assert len(published) == 1
+    assert isinstance(published[0].data, RequestSubmitted)
+    assert published[0].data.reference == created.json()["reference"]
+    assert published[0].id == "intake:" + str(published[0].sequence)
+    assert broker.messages("INTAKE")[0][1]["Nats-Msg-Id"] == published[0].id
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"channel": "pigeon"}, "body.channel"),
+        ({"services": []}, "body.services"),
+        ({"stakeholder": {"institution": "", "contact_name": "x"}}, "body.stakeholder.institution"),
+        ({"received_at": "2026-12-01T08:00:00"}, "body.received_at"),
+        ({"surprise": 1}, "body.surprise"),
+    ],
+)
+def test_malformed_input_is_refused_as_a_problem_naming_the_field(
+    intake: ServiceProcess, change: dict[str, object], field: str
+) -> None:
+    response = intake.post("/requests", json={**submission(), **change})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert intake.get("/requests").json()["total"] == 0
+
+
+def test_a_rule_broken_is_refused_naming_the_field_and_nothing_is_stored(
+    intake: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    response = intake.post("/requests", json=submission(services=["massage"]))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "services.0"
+    assert intake.get("/requests").json()["total"] == 0
+    assert Broker(fresh_nats.url).messages("INTAKE") == []
+
+
+def test_the_timeline_follows_upstream_events_once_each(
+    intake: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+    created = intake.post("/requests", json=submission()).json()
+    approved = request_approved(UUID(created["request_id"]))
+
+    broker.publish("approval", 1, approved)
+    broker.publish("approval", 1, approved, msg_id="a-redelivery")
+
+    def approved_on_timeline() -> list[str]:
+        view = intake.get(f"/requests/{created['reference']}").json()
+        return [entry["step"] for entry in view["timeline"]] if view["status"] == "approved" else []
+
+    assert wait_for(approved_on_timeline) == ["submitted", "approved"]
+    wait_for(lambda: _consumer(intake, "intake-from-approval")["duplicates"] == 1)
+    assert approved_on_timeline() == ["submitted", "approved"]
+
+
+def test_an_unknown_reference_is_a_404_problem(intake: ServiceProcess) -> None:
+    response = intake.get("/requests/PPJ-1999-00001")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["reference"] == "PPJ-1999-00001"
+
+
+def test_requests_survive_a_restart(intake: ServiceProcess) -> None:
+    created = intake.post("/requests", json=submission()).json()
+
+    intake.stop()
+    intake.start()
+
+    assert intake.get(f"/requests/{created['reference']}").json()["request_id"] == (
+        created["request_id"]
+    )
+    assert intake.get("/ready").json()["ready"] is True
+
+
+def _consumer(service: ServiceProcess, durable: str) -> dict[str, object]:
+    consumers: dict[str, dict[str, object]] = service.get("/ready").json()["consumers"]
+    return consumers[durable]
