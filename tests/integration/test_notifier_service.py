@@ -1,0 +1,190 @@
+"""The notifier as a process, with a real SMTP server and a WhatsApp gateway."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from purnajual.contracts import ReceiptDelivered, ScheduleConveyed
+from tests.builders import request_submitted, schedule_issued
+from tests.conftest import ServiceFactory
+from tests.support import Broker, NatsServer, ServiceProcess, free_port, wait_for
+
+pytestmark = pytest.mark.postgres
+
+
+class Mailbox:
+    """An SMTP server's handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+class Gateway(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        Gateway.received.append(
+            {"body": json.loads(self.rfile.read(length)), "auth": self.headers["Authorization"]}
+        )
+        self.send_response(202)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def whatsapp_gateway() -> Iterator[str]:
+    Gateway.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Gateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/messages"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def notifier(
+    service_process: ServiceFactory,
+    database_url: str,
+    fresh_nats: NatsServer,
+    mailbox: tuple[Mailbox, int],
+    whatsapp_gateway: str,
+) -> ServiceProcess:
+    service = service_process(
+        "notifier",
+        DATABASE_URL=database_url,
+        NATS_URL=fresh_nats.url,
+        NOTIFIER_EMAIL_TRANSPORT="smtp",
+        NOTIFIER_SMTP_PORT=str(mailbox[1]),
+        NOTIFIER_WHATSAPP_TRANSPORT="http",
+        NOTIFIER_WHATSAPP_GATEWAY_URL=whatsapp_gateway,
+        NOTIFIER_WHATSAPP_TOKEN="test-gateway-token",
+    )
+    service.start()
+    return service
+
+
+def test_an_email_request_gets_its_receipt_by_smtp_once(
+    notifier: ServiceProcess, fresh_nats: NatsServer, mailbox: tuple[Mailbox, int]
+) -> None:
+    broker = Broker(fresh_nats.url)
+    submitted = request_submitted(channel="email", institution="Dinas Peternakan Kab. Ciamis")
+
+    broker.publish("intake", 1, submitted)
+    broker.publish("intake", 1, submitted, msg_id="redelivered")
+
+    delivered = wait_for(lambda: broker.envelopes("NOTIFIER"))
+    assert isinstance(delivered[0].data, ReceiptDelivered)
+    box = mailbox[0]
+    assert len(box.messages) == 1
+    assert box.messages[0]["To"] == "keswan@garut.example.id"
+    assert "PPJ-2026-00001" in box.messages[0].get_payload()
+    assert box.messages[0]["Message-ID"].startswith(f"<{delivered[0].data.notification_id}")
+
+
+def test_a_whatsapp_request_is_answered_through_the_gateway(
+    notifier: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+
+    broker.publish("intake", 1, request_submitted(channel="whatsapp"))
+
+    wait_for(lambda: broker.envelopes("NOTIFIER"))
+    [call] = Gateway.received
+    assert call["body"]["to"] == "+62 812 2233 4455"
+    assert call["auth"] == "Bearer test-gateway-token"
+    assert call["body"]["idempotency_key"]
+
+
+def test_a_letter_by_post_waits_for_staff_to_confirm_it(
+    notifier: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+    submitted = request_submitted(channel="post")
+    broker.publish("intake", 1, submitted)
+    [task] = wait_for(
+        lambda: notifier.get(
+            "/notifications", request_id=str(submitted.request_id), status="awaiting_confirmation"
+        ).json()
+    )
+    assert task["channel"] == "manual"
+    assert task["destination"] == "Jl. Pembangunan 181, Garut"
+
+    confirmed = notifier.post(
+        f"/notifications/{task['notification_id']}/delivered",
+        json={"confirmed_by": "Front office", "note": "Pos tercatat RR1ID"},
+    )
+    again = notifier.post(
+        f"/notifications/{task['notification_id']}/delivered", json={"confirmed_by": "x"}
+    )
+
+    assert confirmed.status_code == 200 and confirmed.json()["delivered"] is True
+    assert again.status_code == 409
+    delivered = wait_for(lambda: broker.envelopes("NOTIFIER"))
+    assert delivered[0].data.confirmed_by == "Front office"  # type: ignore[attr-defined]
+
+
+def test_a_schedule_that_arrives_before_its_request_is_still_conveyed(
+    notifier: ServiceProcess, fresh_nats: NatsServer, mailbox: tuple[Mailbox, int]
+) -> None:
+    broker = Broker(fresh_nats.url)
+    request_id = uuid4()
+
+    broker.publish("scheduling", 1, schedule_issued(request_id))
+    wait_for(lambda: notifier.get("/notifications", request_id=str(request_id)).json())
+    broker.publish("intake", 1, request_submitted(request_id, channel="email"))
+
+    conveyed = wait_for(
+        lambda: [e for e in broker.envelopes("NOTIFIER") if isinstance(e.data, ScheduleConveyed)]
+    )
+    assert str(conveyed[0].data.request_id) == str(request_id)
+    assert sorted(m["Subject"].split()[0] for m in mailbox[0].messages) == ["Jadwal", "Permohonan"]
+
+
+def test_an_unreadable_message_is_dead_lettered_and_the_consumer_goes_on(
+    notifier: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+
+    broker.publish_raw("intake.request.submitted", b"not json", {"ce-type": "nonsense"})
+    broker.publish("intake", 1, request_submitted(channel="email"))
+
+    wait_for(lambda: broker.envelopes("NOTIFIER"))
+    [(subject, headers, payload)] = broker.messages("DEADLETTER")
+    assert subject == "deadletter.notifier.intake"
+    assert payload == b"not json"
+    assert "missing headers" in headers["Purnajual-Dead-Letter-Reason"]
+
+
+def test_unknown_notifications_are_404_problems(notifier: ServiceProcess) -> None:
+    response = notifier.post(f"/notifications/{uuid4()}/delivered", json={"confirmed_by": "x"})
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
