@@ -46,6 +46,15 @@ class Services:
         self.urls = {**defaults, **(base_urls or {})}
         self.http = httpx.Client(timeout=10)
 
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def call(self, method: str, service: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.request(method, self.urls[service] + path, **kwargs)
 
@@ -182,16 +191,20 @@ def main() -> None:
     parser.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:14222"))
     arguments = parser.parse_args()
     paths = arguments.examples or sorted(EXAMPLES_DIR.glob("*.json"))
-    services = Services()
+    with Services() as services:
+        walk_all(services, paths, arguments.nats_url)
+
+
+def walk_all(services: Services, paths: list[Path], nats_url: str) -> None:
     for path in paths:
         example = json.loads(path.read_text(encoding="utf-8"))
         print(f"\n== {path.name}: {example['title']}")
         view = walk(services, example)
         print_timeline(view)
         try:
-            events = asyncio.run(events_in_streams(arguments.nats_url, view["request_id"]))
+            events = asyncio.run(events_in_streams(nats_url, view["request_id"]))
         except Exception as error:
-            print(f"  (could not read NATS at {arguments.nats_url}: {error!r})", file=sys.stderr)
+            print(f"  (could not read NATS at {nats_url}: {error!r})", file=sys.stderr)
             continue
         print(f"Events of {view['reference']} in NATS JetStream:")
         for event in events:

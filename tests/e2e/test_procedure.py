@@ -1,0 +1,141 @@
+"""The whole procedure: five service processes and a nats-server, driven over HTTP.
+
+Runs once on the embedded SQLite default and once on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from examples.walkthrough import EXAMPLES_DIR, Services, walk
+from tests.conftest import ServiceFactory
+from tests.support import Broker, NatsServer, ServiceProcess, running, wait_for
+
+pytestmark = pytest.mark.e2e
+SERVICE_NAMES = ("intake", "approval", "scheduling", "fieldwork", "notifier")
+STREAMS = ("INTAKE", "APPROVAL", "SCHEDULING", "FIELDWORK", "NOTIFIER")
+APPROVED_PATH = [
+    "intake.request.submitted",
+    "approval.request.approved",
+    "scheduling.schedule.issued",
+    "fieldwork.berita_acara.filed",
+    "notifier.receipt.delivered",
+    "notifier.schedule.conveyed",
+    "notifier.berita_acara.delivered",
+]
+REJECTED_PATH = [
+    "intake.request.submitted",
+    "approval.request.rejected",
+    "approval.rejection_letter.issued",
+    "notifier.receipt.delivered",
+    "notifier.rejection_letter.delivered",
+]
+
+
+@dataclass
+class System:
+    services: dict[str, ServiceProcess]
+    broker: Broker
+    var_dir: Path
+    client: Services
+
+    def events_of(self, request_id: str) -> Counter[str]:
+        return Counter(
+            subject for stream in STREAMS for subject in self.broker.subjects(stream, request_id)
+        )
+
+    def wait_for_events(self, request_id: str, count: int) -> Counter[str]:
+        """The request's events in the streams, once at least ``count`` are in."""
+
+        def enough() -> Counter[str] | None:
+            events = self.events_of(request_id)
+            return events if sum(events.values()) >= count else None
+
+        found: Counter[str] = wait_for(enough)
+        return found
+
+    def stream_sizes(self) -> dict[str, int]:
+        return {stream: len(self.broker.messages(stream)) for stream in STREAMS}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def system(
+    request: pytest.FixtureRequest,
+    service_process: ServiceFactory,
+    fresh_nats: NatsServer,
+    tmp_path: Path,
+) -> Iterator[System]:
+    env = {"NATS_URL": fresh_nats.url}
+    if request.param == "postgres":
+        env["DATABASE_URL"] = request.getfixturevalue("database_url")
+    services = {name: service_process(name, **env) for name in SERVICE_NAMES}
+    client = Services({name: service.url for name, service in services.items()})
+    with running(*services.values()), client:
+        yield System(services, Broker(fresh_nats.url), tmp_path / "var", client)
+
+
+def example(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EXAMPLES_DIR / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def quiet(*_: object) -> None:
+    return
+
+
+def test_an_approved_request_travels_to_a_delivered_berita_acara(system: System) -> None:
+    view = walk(system.client, example("01-garut-field-semen-test.json"), say=quiet)
+
+    assert view["status"] == "berita_acara_delivered"
+    assert [entry["step"] for entry in view["timeline"]][0] == "submitted"
+    assert {entry["step"] for entry in view["timeline"]} == {
+        "submitted",
+        "receipt_delivered",
+        "approved",
+        "scheduled",
+        "schedule_conveyed",
+        "berita_acara_filed",
+        "berita_acara_delivered",
+    }
+    events = system.wait_for_events(view["request_id"], 7)
+    assert events == Counter(APPROVED_PATH)
+    outbox = list((system.var_dir / "outbox" / "email").glob("*.json"))
+    assert len(outbox) == 3
+
+
+def test_a_rejected_request_ends_with_its_letter_delivered(system: System) -> None:
+    view = walk(system.client, example("03-private-buyer-rejected.json"), say=quiet)
+
+    assert view["status"] == "rejection_letter_delivered"
+    letter = next(e for e in view["timeline"] if e["step"] == "rejection_letter_issued")
+    assert letter["details"]["letter_number"].startswith("B-1/PK.210/F2.J/")
+    events = system.wait_for_events(view["request_id"], 5)
+    assert events == Counter(REJECTED_PATH)
+
+
+def test_a_restart_of_every_service_loses_nothing_and_repeats_nothing(
+    system: System,
+) -> None:
+    first = walk(system.client, example("02-cooperative-container-check.json"), say=quiet)
+    sizes = system.stream_sizes()
+
+    for service in system.services.values():
+        service.stop()
+    with running(*system.services.values()):
+        after_restart = system.client.call("GET", "intake", f"/requests/{first['reference']}")
+        second = walk(system.client, example("03-private-buyer-rejected.json"), say=quiet)
+        system.wait_for_events(second["request_id"], 5)
+
+        assert after_restart.json()["timeline"] == first["timeline"]
+        assert system.events_of(first["request_id"]) == Counter(APPROVED_PATH)
+        grown = system.stream_sizes()
+        assert grown["INTAKE"] == sizes["INTAKE"] + 1
+        assert grown["SCHEDULING"] == sizes["SCHEDULING"]
+        assert grown["FIELDWORK"] == sizes["FIELDWORK"]
