@@ -17,9 +17,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m purnajual.launcher
 
-## Unit, integration and end-to-end tests against real PostgreSQL and NATS.
-test: $(STAMP)
+## Lint and types, then unit, integration and end-to-end tests against real
+## PostgreSQL and NATS.
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Style (ruff, 88 columns) and types (mypy --strict).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Walks the example requests through every step over HTTP (needs `make run`).
 walkthrough: $(STAMP)

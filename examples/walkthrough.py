@@ -55,7 +55,9 @@ class Services:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def call(self, method: str, service: str, path: str, **kwargs: Any) -> httpx.Response:
+    def call(
+        self, method: str, service: str, path: str, **kwargs: Any
+    ) -> httpx.Response:
         return self.http.request(method, self.urls[service] + path, **kwargs)
 
     def wait_for(
@@ -69,39 +71,62 @@ class Services:
                 body: dict[str, Any] = response.json()
                 return body
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{service}{path} still answers {response.status_code}")
+                raise TimeoutError(
+                    f"{service}{path} still answers {response.status_code}"
+                )
             time.sleep(0.1)
 
 
-def expect(response: httpx.Response, *statuses: int) -> dict[str, Any]:
+def expect(response: httpx.Response, *statuses: int) -> Any:
     if response.status_code not in statuses:
         raise SystemExit(
             f"{response.request.method} {response.request.url} answered "
             f"{response.status_code}: {response.text}"
         )
-    body: dict[str, Any] = response.json()
-    return body
+    return response.json()
 
 
-def walk(services: Services, example: dict[str, Any], say: Any = print) -> dict[str, Any]:
+def walk(
+    services: Services, example: dict[str, Any], say: Any = print
+) -> dict[str, Any]:
     """Takes one example through the procedure; answers intake's final view."""
-    submitted = expect(services.call("POST", "intake", "/requests", json=example["request"]), 200, 201)
+    submitted = expect(
+        services.call("POST", "intake", "/requests", json=example["request"]), 200, 201
+    )
     request_id, reference = submitted["request_id"], submitted["reference"]
     say(f"1 submitted        {reference} (request {request_id})")
 
     approval = services.wait_for("approval", f"/approvals/{request_id}")
     if "approve" in example and approval["status"] == "pending":
-        expect(services.call("POST", "approval", f"/approvals/{request_id}/approve", json=example["approve"]), 200)
+        expect(
+            services.call(
+                "POST",
+                "approval",
+                f"/approvals/{request_id}/approve",
+                json=example["approve"],
+            ),
+            200,
+        )
         say("2 approved         by " + example["approve"]["decided_by"])
     if "reject" in example and approval["status"] == "pending":
-        expect(services.call("POST", "approval", f"/approvals/{request_id}/reject", json=example["reject"]), 200)
+        expect(
+            services.call(
+                "POST",
+                "approval",
+                f"/approvals/{request_id}/reject",
+                json=example["reject"],
+            ),
+            200,
+        )
         say("2 rejected         " + example["reject"]["reason"])
     if "rejection_letter" in example:
         approval = services.wait_for("approval", f"/approvals/{request_id}")
         if approval["status"] == "rejected":
             letter = expect(
                 services.call(
-                    "POST", "approval", f"/approvals/{request_id}/rejection-letter",
+                    "POST",
+                    "approval",
+                    f"/approvals/{request_id}/rejection-letter",
                     json=example["rejection_letter"],
                 ),
                 200,
@@ -113,24 +138,47 @@ def walk(services: Services, example: dict[str, Any], say: Any = print) -> dict[
         if schedule["status"] == "awaiting":
             today = datetime.now(OFFICE_TIME_ZONE).date().isoformat()
             body = {**example["schedule"], "visit_start": today, "visit_end": today}
-            issued = expect(services.call("POST", "scheduling", f"/schedules/{request_id}", json=body), 201)
-            say("4 scheduled        " + issued["schedule"]["assignment_number"] + f" on {today}")
+            issued = expect(
+                services.call(
+                    "POST", "scheduling", f"/schedules/{request_id}", json=body
+                ),
+                201,
+            )
+            say(
+                "4 scheduled        "
+                + issued["schedule"]["assignment_number"]
+                + f" on {today}"
+            )
 
     if "berita_acara" in example:
         visit = services.wait_for("fieldwork", f"/visits/{request_id}")
         if visit["status"] == "scheduled":
             today = datetime.now(OFFICE_TIME_ZONE).date().isoformat()
-            body = {"samples": [], "container_checks": [], **example["berita_acara"], "visit_date": today}
+            body = {
+                "samples": [],
+                "container_checks": [],
+                **example["berita_acara"],
+                "visit_date": today,
+            }
             filed = expect(
-                services.call("POST", "fieldwork", f"/visits/{request_id}/berita-acara", json=body), 201
+                services.call(
+                    "POST", "fieldwork", f"/visits/{request_id}/berita-acara", json=body
+                ),
+                201,
             )
             verdicts = [s["verdict"] for s in filed["berita_acara"]["samples"]]
-            say("6 berita acara     " + filed["berita_acara"]["number"] + (f" {verdicts}" if verdicts else ""))
+            say(
+                "6 berita acara     "
+                + filed["berita_acara"]["number"]
+                + (f" {verdicts}" if verdicts else "")
+            )
 
     return finish(services, request_id, example, say)
 
 
-def finish(services: Services, request_id: str, example: dict[str, Any], say: Any) -> dict[str, Any]:
+def finish(
+    services: Services, request_id: str, example: dict[str, Any], say: Any
+) -> dict[str, Any]:
     """Confirms hand deliveries as staff would, until the request is done."""
     confirmation = example.get(
         "confirm_delivery", {"confirmed_by": "Petugas front office", "note": None}
@@ -139,7 +187,9 @@ def finish(services: Services, request_id: str, example: dict[str, Any], say: An
     while True:
         tasks = expect(
             services.call(
-                "GET", "notifier", "/notifications",
+                "GET",
+                "notifier",
+                "/notifications",
                 params={"request_id": request_id, "status": "awaiting_confirmation"},
             ),
             200,
@@ -148,7 +198,9 @@ def finish(services: Services, request_id: str, example: dict[str, Any], say: An
             path = f"/notifications/{task['notification_id']}/delivered"
             expect(services.call("POST", "notifier", path, json=confirmation), 200, 409)
             say(f"  delivered by hand: {task['purpose']} to {task['destination']}")
-        view = expect(services.call("GET", "intake", f"/requests/{request_id}"), 200)
+        view: dict[str, Any] = expect(
+            services.call("GET", "intake", f"/requests/{request_id}"), 200
+        )
         if view["status"] in FINAL_STATUSES:
             return view
         if time.monotonic() > deadline:
@@ -169,8 +221,12 @@ async def events_in_streams(nats_url: str, request_id: str) -> list[dict[str, An
                 headers = message.headers or {}
                 if headers.get("ce-subject") == request_id:
                     found.append(
-                        {"stream": stream, "sequence": sequence, "subject": message.subject,
-                         "time": headers.get("ce-time", "")}
+                        {
+                            "stream": stream,
+                            "sequence": sequence,
+                            "subject": message.subject,
+                            "time": headers.get("ce-time", ""),
+                        }
                     )
     finally:
         await client.close()
@@ -178,17 +234,26 @@ async def events_in_streams(nats_url: str, request_id: str) -> list[dict[str, An
 
 
 def print_timeline(view: dict[str, Any]) -> None:
-    print(f"\nTimeline of {view['reference']} ({view['stakeholder']['institution']}): {view['status']}")
+    print(
+        f"\nTimeline of {view['reference']} "
+        f"({view['stakeholder']['institution']}): {view['status']}"
+    )
     for entry in view["timeline"]:
         at = datetime.fromisoformat(entry["at"]).astimezone(OFFICE_TIME_ZONE)
-        details = ", ".join(f"{key}={value}" for key, value in entry["details"].items() if value)
+        details = ", ".join(
+            f"{key}={value}" for key, value in entry["details"].items() if value
+        )
         print(f"  {at:%Y-%m-%d %H:%M:%S} WIB  {entry['step']:<27} {details[:90]}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("examples", nargs="*", type=Path, help="example files (default: all)")
-    parser.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:14222"))
+    parser.add_argument(
+        "examples", nargs="*", type=Path, help="example files (default: all)"
+    )
+    parser.add_argument(
+        "--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:14222")
+    )
     arguments = parser.parse_args()
     paths = arguments.examples or sorted(EXAMPLES_DIR.glob("*.json"))
     with Services() as services:

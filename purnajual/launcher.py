@@ -81,7 +81,9 @@ def start_nats(var_dir: Path, port: int, log_dir: Path) -> Started:
     deadline = time.monotonic() + 10
     while port_is_free(port):
         if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"nats-server did not start; see {log_dir}/nats-server.log")
+            raise SystemExit(
+                f"nats-server did not start; see {log_dir}/nats-server.log"
+            )
         time.sleep(0.05)
     return Started("nats-server", process, f"nats://127.0.0.1:{port}")
 
@@ -147,9 +149,7 @@ def main() -> None:
             started.append(nats)
             assert nats.url is not None
             env["NATS_URL"] = nats.url
-        services = [
-            start_service(name, port, env, log_dir) for name, port in SERVICES
-        ]
+        services = [start_service(name, port, env, log_dir) for name, port in SERVICES]
         started += services
         wait_until_ready(services)
         store = "PostgreSQL" if env.get("DATABASE_URL") else f"SQLite under {var_dir}"
@@ -162,7 +162,10 @@ def main() -> None:
         while all(item.process.poll() is None for item in started):
             time.sleep(0.5)
         stopped = [item.name for item in started if item.process.poll() is not None]
-        print(f"stopped unexpectedly: {', '.join(stopped)}; see {log_dir}", file=sys.stderr)
+        print(
+            f"stopped unexpectedly: {', '.join(stopped)}; see {log_dir}",
+            file=sys.stderr,
+        )
         raise SystemExit(1)
     except KeyboardInterrupt:
         print("\nstopping...")

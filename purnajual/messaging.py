@@ -29,7 +29,7 @@ from uuid import UUID
 import nats
 import nats.errors
 import nats.js.errors
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -168,6 +168,8 @@ class Relay:
 
     async def _publish(self, js: JetStreamContext, notification: Notification) -> None:
         domain_event = self.app.mapper.to_domain_event(notification)
+        if not isinstance(domain_event, CanMutateAggregate):
+            raise TypeError(f"not an aggregate event: {notification.topic}")
         integration_event = self.translate(domain_event)
         if integration_event is None:
             return
@@ -326,7 +328,7 @@ class UpstreamConsumer:
         tracking = Tracking(self.upstream.service, envelope.sequence)
         for attempt in range(1, 6):
             try:
-                self.app.process_event(envelope, tracking)
+                self.app.process_upstream(envelope, tracking)
                 return
             except IntegrityError:
                 # Either someone applied it first, or an aggregate moved on.
@@ -354,7 +356,9 @@ class UpstreamConsumer:
         )
         await message.nak(delay=min(2.0**delivered, 30.0))
 
-    async def _dead_letter(self, js: JetStreamContext, message: Msg, reason: str) -> None:
+    async def _dead_letter(
+        self, js: JetStreamContext, message: Msg, reason: str
+    ) -> None:
         """Copies the message to the dead-letter stream, then drops it here."""
         headers = dict(message.headers or {})
         headers.pop("Nats-Msg-Id", None)
@@ -367,7 +371,11 @@ class UpstreamConsumer:
         self.status.dead_lettered += 1
         logger.error(
             "message dead-lettered",
-            extra={"consumer": self.durable, "subject": message.subject, "reason": reason},
+            extra={
+                "consumer": self.durable,
+                "subject": message.subject,
+                "reason": reason,
+            },
         )
 
 
@@ -455,7 +463,8 @@ class Messaging:
         }
         consumers_fetching = all(
             consumer.status.attached
-            and now - consumer.status.last_fetch_monotonic < 5 * FETCH_TIMEOUT_SECONDS + 5
+            and now - consumer.status.last_fetch_monotonic
+            < 5 * FETCH_TIMEOUT_SECONDS + 5
             for consumer in self.consumers
         )
         ready = connected and self.status.streams_ready and consumers_fetching
@@ -509,7 +518,9 @@ class Messaging:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                logger.warning("stream provisioning failed", extra={"error": repr(error)})
+                logger.warning(
+                    "stream provisioning failed", extra={"error": repr(error)}
+                )
                 await asyncio.sleep(delay)
                 delay = _next_delay(delay)
 
@@ -544,6 +555,6 @@ class Messaging:
                 await self.provision(self._client.jetstream(timeout=5))
             except Exception as error:
                 logger.warning(
-                    "re-provisioning after reconnect failed", extra={"error": repr(error)}
+                    "re-provisioning after reconnect failed",
+                    extra={"error": repr(error)},
                 )
-

@@ -29,7 +29,9 @@ class ServiceSettings(BaseSettings):
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias="NATS_URL")
     database_url: str | None = Field(None, validation_alias="DATABASE_URL")
     var_dir: Path = Field(Path("var"), validation_alias="PURNAJUAL_VAR_DIR")
-    stream_replicas: int = Field(1, ge=1, le=5, validation_alias="PURNAJUAL_STREAM_REPLICAS")
+    stream_replicas: int = Field(
+        1, ge=1, le=5, validation_alias="PURNAJUAL_STREAM_REPLICAS"
+    )
     log_level: str = Field("INFO", validation_alias="PURNAJUAL_LOG_LEVEL")
     max_body_bytes: int = Field(
         1_048_576, ge=1024, validation_alias="PURNAJUAL_MAX_BODY_BYTES"

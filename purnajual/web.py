@@ -18,7 +18,9 @@ from typing import Any
 from eventsourcing.persistence import OperationalError, PersistenceError
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +32,42 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://purnajual.biblembang.id/problems/"
+Responses = dict[int | str, dict[str, Any]]
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="Where: body.stakeholder.email, query.status, ...")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of every service is answered."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    field: str | None = Field(None, description="The input at fault, when one is")
+    current_status: str | None = Field(
+        None, description="The state that forbids the command, on a 409"
+    )
+    errors: list[FieldProblem] | None = Field(
+        None, description="Every malformed input, on a 422 from validation"
+    )
+
+
+# Answers any operation can give besides its own.
+_COMMON_RESPONSES: Responses = {
+    "422": {"description": "Invalid input; the problem names each field at fault"},
+    "500": {"description": "Internal error; nothing was stored"},
+    "503": {"description": "The event store is unavailable; retry after a moment"},
+}
+_BODY_RESPONSES: Responses = {
+    "413": {"description": "Request body over the limit; the problem states it"},
+}
 
 
 def problem_response(
@@ -50,7 +88,9 @@ def problem_response(
         "instance": instance,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 def _field_path(location: Sequence[Any]) -> str:
@@ -215,7 +255,9 @@ def create_service_api(
         runtime = await asyncio.to_thread(build_runtime)
         api.state.runtime = runtime
         await runtime.messaging.start()
-        workers = [asyncio.create_task(worker()) for worker in runtime.workers]
+        workers: list[asyncio.Future[None]] = [
+            asyncio.ensure_future(worker()) for worker in runtime.workers
+        ]
         logger.info("service started")
         try:
             yield
@@ -227,18 +269,87 @@ def create_service_api(
             runtime.app.close()
             logger.info("service stopped")
 
-    api = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    api = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan
+    )
     install_problem_handlers(api)
     api.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
     api.include_router(_probes_router(service))
     for router in routers:
         api.include_router(router)
+    _document_problems(api)
     return api
+
+
+def _document_problems(api: FastAPI) -> None:
+    """Makes the OpenAPI say what the handlers do: errors are problem+json."""
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema:
+            return api.openapi_schema
+        schema = get_openapi(
+            title=api.title,
+            version=api.version,
+            description=api.description,
+            routes=api.routes,
+        )
+
+        # The problem schema, with its parts, replaces FastAPI's own error shape.
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem.pop("$defs", {}))
+        schemas["Problem"] = problem
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        reference = {"$ref": "#/components/schemas/Problem"}
+
+        # Every error answer of every operation is a problem document.
+        for path in schema["paths"].values():
+            for operation in path.values():
+                responses = operation.setdefault("responses", {})
+                for status, answer in _COMMON_RESPONSES.items():
+                    responses.setdefault(status, dict(answer))
+                if "requestBody" in operation:
+                    for status, answer in _BODY_RESPONSES.items():
+                        responses.setdefault(status, dict(answer))
+                for status, answer in responses.items():
+                    if str(status)[0] in "45" and not _has_own_model(answer):
+                        answer["content"] = {PROBLEM_JSON: {"schema": reference}}
+                    if answer.get("description") == "Validation Error":
+                        answer["description"] = _COMMON_RESPONSES["422"]["description"]
+        api.openapi_schema = schema
+        return schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
+def _has_own_model(answer: dict[str, Any]) -> bool:
+    """A response that declares its own model (readiness) keeps it."""
+    for media in answer.get("content", {}).values():
+        reference = media.get("schema", {}).get("$ref", "")
+        if reference and not reference.endswith("/HTTPValidationError"):
+            return True
+    return False
 
 
 def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+class Readiness(BaseModel):
+    service: str
+    ready: bool
+    database: bool
+    relay_lag: int | None = Field(
+        None, description="Events committed but not yet published to NATS"
+    )
+    nats_connected: bool
+    streams_ready: bool
+    consumers: dict[str, dict[str, Any]] = Field(
+        description="Per upstream stream: attached, seconds since the last fetch, "
+        "events processed, duplicates skipped, messages dead-lettered"
+    )
 
 
 def _probes_router(service: str) -> APIRouter:
@@ -252,26 +363,35 @@ def _probes_router(service: str) -> APIRouter:
     @router.get(
         "/ready",
         summary="Readiness: database and NATS reachable, consumers attached",
-        responses={503: {"description": "Not ready; the body says what is missing"}},
+        response_model=Readiness,
+        responses={
+            503: {"model": Readiness, "description": "Not ready; the body says why"}
+        },
     )
     async def ready(request: Request) -> JSONResponse:
         """Ready: the event store answers, NATS is connected, consumers fetch."""
         runtime = runtime_of(request)
         database_ok = True
+        relay = runtime.messaging.relay
+        relay_lag: int | None = None
         try:
-            await asyncio.wait_for(
-                asyncio.to_thread(runtime.app.recorder.max_notification_id), 3
-            )
+            if relay is not None:
+                relay_lag = await asyncio.wait_for(asyncio.to_thread(relay.lag), 3)
+            else:
+                await asyncio.wait_for(
+                    asyncio.to_thread(runtime.app.recorder.max_notification_id), 3
+                )
         except Exception as error:
-            logger.warning("readiness: database check failed", extra={"error": repr(error)})
+            logger.warning(
+                "readiness: database check failed", extra={"error": repr(error)}
+            )
             database_ok = False
         messaging_ok, messaging = runtime.messaging.is_ready()
-        relay = runtime.messaging.relay
         body = {
             "service": service,
             "ready": database_ok and messaging_ok,
             "database": database_ok,
-            "relay_lag": relay.lag() if relay and database_ok else None,
+            "relay_lag": relay_lag,
             **messaging,
         }
         return JSONResponse(body, status_code=200 if body["ready"] else 503)

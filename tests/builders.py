@@ -31,7 +31,7 @@ def deliver(
 ) -> None:
     """Hands an upstream event to a service as its consumer would."""
     envelope = envelope_for(producer=producer, position=position, time=NOW, event=event)
-    app.process_event(envelope, Tracking(producer, position))
+    app.process_upstream(envelope, Tracking(producer, position))
 
 
 def stakeholder(**overrides: Any) -> dict[str, Any]:
@@ -109,7 +109,9 @@ def rejection_letter_issued(request_id: UUID) -> RejectionLetterIssued:
 
 
 def schedule_issued(
-    request_id: UUID, visit_start: date = date(2026, 12, 4), visit_end: date | None = None
+    request_id: UUID,
+    visit_start: date = date(2026, 12, 4),
+    visit_end: date | None = None,
 ) -> ScheduleIssued:
     return ScheduleIssued(
         request_id=request_id,

@@ -104,7 +104,9 @@ class PostgresServer:
     def create_database(self) -> str:
         name = f"purnajual_test_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self.admin_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            connection.execute(
+                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            )
         self.created.append(name)
         base, _, _ = self.admin_url.rpartition("/")
         return f"{base}/{name}"
@@ -209,7 +211,11 @@ class Broker:
         self.url = url
 
     def publish(
-        self, producer: str, position: int, event: IntegrationEvent, msg_id: str | None = None
+        self,
+        producer: str,
+        position: int,
+        event: IntegrationEvent,
+        msg_id: str | None = None,
     ) -> None:
         """Publishes as the producer's relay would, at log position ``position``."""
         envelope = envelope_for(
@@ -220,10 +226,14 @@ class Broker:
             headers["Nats-Msg-Id"] = msg_id
         asyncio.run(self._publish(event.SUBJECT, envelope.payload(), headers))
 
-    def publish_raw(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+    def publish_raw(
+        self, subject: str, payload: bytes, headers: dict[str, str]
+    ) -> None:
         asyncio.run(self._publish(subject, payload, headers))
 
-    async def _publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+    async def _publish(
+        self, subject: str, payload: bytes, headers: dict[str, str]
+    ) -> None:
         client = await nats.connect(self.url, connect_timeout=3)
         try:
             js = client.jetstream(timeout=5)
@@ -248,7 +258,13 @@ class Broker:
                 if info.state.messages == 0:
                     break
                 message = await js.get_msg(stream, sequence)
-                found.append((message.subject or "", dict(message.headers or {}), message.data or b""))
+                found.append(
+                    (
+                        message.subject or "",
+                        dict(message.headers or {}),
+                        message.data or b"",
+                    )
+                )
             return found
         finally:
             await client.close()
@@ -266,4 +282,3 @@ class Broker:
             for envelope in self.envelopes(stream)
             if request_id is None or envelope.subject == request_id
         ]
-

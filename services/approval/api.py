@@ -9,15 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from purnajual.web import runtime_of
+from purnajual.web import Responses, runtime_of
 from services.approval.application import ApprovalApplication
 from services.approval.domain import Approval, ApprovalStatus
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-NOT_FOUND = {404: {**PROBLEM, "description": "Approval does not know this request"}}
-CONFLICT = {409: {**PROBLEM, "description": "Not allowed in the request's current status"}}
-INVALID = {422: {**PROBLEM, "description": "Invalid input; the problem names the field"}}
+NOT_FOUND: Responses = {404: {"description": "Approval does not know this request"}}
+CONFLICT: Responses = {409: {"description": "Not allowed in the request's status"}}
 
 
 class ApproveIn(BaseModel):
@@ -94,7 +92,7 @@ def list_approvals(
             institution=row.institution,
             services=row.services,
         )
-        for row in app.view.list(status)
+        for row in app.view.select(status)
     ]
 
 
@@ -112,7 +110,7 @@ def read_approval(request_id: UUID, app: App) -> ApprovalOut:
 @router.post(
     "/approvals/{request_id}/approve",
     response_model=ApprovalOut,
-    responses={**NOT_FOUND, **CONFLICT, **INVALID},
+    responses={**NOT_FOUND, **CONFLICT},
     summary="Approve a pending request (step 2)",
 )
 def approve(request_id: UUID, body: ApproveIn, app: App) -> ApprovalOut:
@@ -123,7 +121,7 @@ def approve(request_id: UUID, body: ApproveIn, app: App) -> ApprovalOut:
 @router.post(
     "/approvals/{request_id}/reject",
     response_model=ApprovalOut,
-    responses={**NOT_FOUND, **CONFLICT, **INVALID},
+    responses={**NOT_FOUND, **CONFLICT},
     summary="Reject a pending request (step 2)",
 )
 def reject(request_id: UUID, body: RejectIn, app: App) -> ApprovalOut:
@@ -134,12 +132,16 @@ def reject(request_id: UUID, body: RejectIn, app: App) -> ApprovalOut:
 @router.post(
     "/approvals/{request_id}/rejection-letter",
     response_model=ApprovalOut,
-    responses={**NOT_FOUND, **CONFLICT, **INVALID},
+    responses={**NOT_FOUND, **CONFLICT},
     summary="Issue the numbered rejection letter (step 3)",
 )
-def issue_rejection_letter(request_id: UUID, body: RejectionLetterIn, app: App) -> ApprovalOut:
+def issue_rejection_letter(
+    request_id: UUID, body: RejectionLetterIn, app: App
+) -> ApprovalOut:
     """The section head's letter to the stakeholder, numbered officially."""
-    return _approval_out(app.issue_rejection_letter(request_id, body.drafted_by, body.body))
+    return _approval_out(
+        app.issue_rejection_letter(request_id, body.drafted_by, body.body)
+    )
 
 
 def _approval_out(approval: Approval) -> ApprovalOut:

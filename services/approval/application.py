@@ -75,7 +75,9 @@ class ApprovalApplication(ServiceApplication):
         logger.info("request rejected", extra={"request_id": str(request_id)})
         return self.approval(request_id)
 
-    def issue_rejection_letter(self, request_id: UUID, drafted_by: str, body: str) -> Approval:
+    def issue_rejection_letter(
+        self, request_id: UUID, drafted_by: str, body: str
+    ) -> Approval:
         """Numbers and issues the rejection letter of a rejected request.
 
         Raises ``DecisionConflictError`` unless rejected and without a letter.
@@ -99,7 +101,9 @@ class ApprovalApplication(ServiceApplication):
         return self.approval(request_id)
 
     def policy(
-        self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]
+        self,
+        domain_event: DomainEventProtocol[UUID],
+        processing_event: ProcessingEvent[UUID],
     ) -> None:
         """A submitted request enters the head's inbox, once."""
         if not isinstance(domain_event, Envelope):
@@ -167,9 +171,11 @@ class ApprovalsView(LogView):
         elif isinstance(domain_event, Approval.RejectionLetterIssued):
             row.status = ApprovalStatus.REJECTION_LETTER_ISSUED
 
-    def list(self, status: ApprovalStatus | None) -> list[ApprovalRow]:
+    def select(self, status: ApprovalStatus | None) -> list[ApprovalRow]:
         self.catch_up()
-        rows = [row for row in self.rows.values() if status is None or row.status == status]
+        rows = [
+            row for row in self.rows.values() if status is None or row.status == status
+        ]
         return sorted(rows, key=lambda row: row.submitted_at)
 
     def snapshot(self) -> dict[UUID, ApprovalRow]:

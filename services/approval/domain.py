@@ -109,7 +109,9 @@ class Approval(Aggregate):
         self._require(ApprovalStatus.PENDING, "reject")
         self._reject(decided_by=decided_by, reason=reason, reference=self.reference)
 
-    def issue_rejection_letter(self, letter_number: str, drafted_by: str, body: str) -> None:
+    def issue_rejection_letter(
+        self, letter_number: str, drafted_by: str, body: str
+    ) -> None:
         """Issues the numbered rejection letter of a rejected request.
 
         Raises ``DecisionConflictError`` unless the request is rejected and has
@@ -151,7 +153,12 @@ class Approval(Aggregate):
 
     @event(RejectionLetterIssued)
     def _issue_letter(
-        self, letter_number: str, drafted_by: str, body: str, reason: str, reference: str
+        self,
+        letter_number: str,
+        drafted_by: str,
+        body: str,
+        reason: str,
+        reference: str,
     ) -> None:
         self.status = ApprovalStatus.REJECTION_LETTER_ISSUED
         self.letter = {

@@ -8,7 +8,9 @@ from services.approval.application import ApprovalApplication
 from services.approval.config import ApprovalSettings
 
 
-def make_application(env: dict[str, str], settings: ApprovalSettings) -> ApprovalApplication:
+def make_application(
+    env: dict[str, str], settings: ApprovalSettings
+) -> ApprovalApplication:
     return ApprovalApplication(env=env, letter_format=settings.letter_format())
 
 

@@ -17,7 +17,6 @@ from purnajual.web import runtime_of
 from services.fieldwork.application import FieldworkApplication
 from services.fieldwork.domain import Visit, VisitStatus
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Name = Annotated[Text, Field(max_length=120)]
 _TEMPLATES = Environment(
@@ -99,7 +98,9 @@ class BeritaAcaraIn(BaseModel):
     signed_by_center: Name
     signed_by_stakeholder: Name
     samples: list[SampleIn] = Field(default_factory=list, max_length=100)
-    container_checks: list[ContainerCheckIn] = Field(default_factory=list, max_length=100)
+    container_checks: list[ContainerCheckIn] = Field(
+        default_factory=list, max_length=100
+    )
     findings: Annotated[Text, Field(max_length=10000)]
     recommendations: Annotated[Text, Field(max_length=10000)]
     filed_by: Name
@@ -140,13 +141,13 @@ def list_visits(
     app: App, status: Annotated[VisitStatus | None, Query()] = None
 ) -> list[VisitOut]:
     """``status=scheduled`` lists the visits still to carry out, soonest first."""
-    return [_visit_out(app.visit(row.request_id)) for row in app.view.list(status)]
+    return [_visit_out(app.visit(row.request_id)) for row in app.view.select(status)]
 
 
 @router.get(
     "/visits/{request_id}",
     response_model=VisitOut,
-    responses={409: {**PROBLEM, "description": "No visit is scheduled"}},
+    responses={409: {"description": "No visit is scheduled"}},
     summary="One field visit",
 )
 def read_visit(request_id: UUID, app: App) -> VisitOut:
@@ -159,12 +160,13 @@ def read_visit(request_id: UUID, app: App) -> VisitOut:
     response_model=BeritaAcaraOut,
     status_code=201,
     responses={
-        409: {**PROBLEM, "description": "No visit scheduled, or already filed"},
-        422: {**PROBLEM, "description": "Invalid input; the problem names the field"},
+        409: {"description": "No visit scheduled, or already filed"},
     },
     summary="File the Berita Acara of a visit (step 6)",
 )
-def file_berita_acara(request_id: UUID, body: BeritaAcaraIn, app: App) -> BeritaAcaraOut:
+def file_berita_acara(
+    request_id: UUID, body: BeritaAcaraIn, app: App
+) -> BeritaAcaraOut:
     """Numbers the report and judges every sample against the quality standard."""
     visit = app.file_berita_acara(request_id, body.model_dump(mode="python"))
     _, berita_acara = app.berita_acara(request_id)
@@ -178,8 +180,8 @@ def file_berita_acara(request_id: UUID, body: BeritaAcaraIn, app: App) -> Berita
     response_model=BeritaAcaraOut,
     responses={
         200: {"content": {"text/html": {}}, "description": "JSON, or a printable page"},
-        404: {**PROBLEM, "description": "No Berita Acara filed yet"},
-        409: {**PROBLEM, "description": "No visit scheduled"},
+        404: {"description": "No Berita Acara filed yet"},
+        409: {"description": "No visit scheduled"},
     },
     summary="The filed Berita Acara, as JSON or as a printable page",
 )
@@ -205,7 +207,9 @@ def read_berita_acara(
 def _render(visit: Visit, berita_acara: dict[str, Any]) -> str:
     place = berita_acara["place"]
     place_parts = [
-        place[key] for key in ("depot", "district", "regency", "province") if place.get(key)
+        place[key]
+        for key in ("depot", "district", "regency", "province")
+        if place.get(key)
     ]
     template = _TEMPLATES.get_template("berita_acara.html")
     return template.render(visit=visit, ba=berita_acara, place_parts=place_parts)

@@ -111,7 +111,9 @@ class FieldworkApplication(ServiceApplication):
         return self.visit(request_id)
 
     def policy(
-        self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]
+        self,
+        domain_event: DomainEventProtocol[UUID],
+        processing_event: ProcessingEvent[UUID],
     ) -> None:
         """An issued schedule becomes a visit to carry out, once."""
         if not isinstance(domain_event, Envelope):
@@ -195,9 +197,11 @@ class VisitsView(LogView):
                 row.status = VisitStatus.BERITA_ACARA_FILED
                 row.berita_acara_number = domain_event.berita_acara_number
 
-    def list(self, status: VisitStatus | None) -> list[VisitRow]:
+    def select(self, status: VisitStatus | None) -> list[VisitRow]:
         self.catch_up()
-        rows = [row for row in self.rows.values() if status is None or row.status == status]
+        rows = [
+            row for row in self.rows.values() if status is None or row.status == status
+        ]
         return sorted(rows, key=lambda row: row.visit_start)
 
     def snapshot(self) -> dict[UUID, VisitRow]:

@@ -38,7 +38,9 @@ class FieldworkSettings(ServiceSettings):
     berita_acara_classification: str = Field(
         "PK.210", validation_alias="FIELDWORK_BERITA_ACARA_CLASSIFICATION"
     )
-    berita_acara_unit: str = Field("F2.J", validation_alias="FIELDWORK_BERITA_ACARA_UNIT")
+    berita_acara_unit: str = Field(
+        "F2.J", validation_alias="FIELDWORK_BERITA_ACARA_UNIT"
+    )
 
     def standard(self) -> QualityStandard:
         """The edition in force. Raises ``ValueError`` if it is not in the file."""

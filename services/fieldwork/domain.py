@@ -52,7 +52,9 @@ def judge_sample(
     return {
         "straws_tested": len(post_thaw_motility_percent),
         "mean_post_thaw_motility_percent": mean_motility,
-        "verdict": (Verdict.BELOW_STANDARD if shortfalls else Verdict.MEETS_STANDARD).value,
+        "verdict": (
+            Verdict.BELOW_STANDARD if shortfalls else Verdict.MEETS_STANDARD
+        ).value,
         "shortfalls": shortfalls,
         "standard": standard["code"],
     }
@@ -167,4 +169,3 @@ def summarise_samples(report: dict[str, Any]) -> tuple[int, int]:
     samples = report["samples"]
     meeting = sum(1 for s in samples if s["verdict"] == Verdict.MEETS_STANDARD.value)
     return len(samples), meeting
-

@@ -14,7 +14,6 @@ from services.intake.application import IntakeApplication, Submission
 from services.intake.config import ServiceKind
 from services.intake.domain import Channel, ServiceRequest, Step
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-.]{4,23}$"
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$"
@@ -25,13 +24,21 @@ class StakeholderIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    institution: Annotated[Text, Field(max_length=200, examples=["Dinas Peternakan Kab. Garut"])]
-    contact_name: Annotated[Text, Field(max_length=120, examples=["drh. Siti Rahmawati"])]
-    phone: Annotated[str | None, Field(pattern=PHONE_PATTERN, examples=["+62 812 3456 7890"])] = None
+    institution: Annotated[
+        Text, Field(max_length=200, examples=["Dinas Peternakan Kab. Garut"])
+    ]
+    contact_name: Annotated[
+        Text, Field(max_length=120, examples=["drh. Siti Rahmawati"])
+    ]
+    phone: Annotated[
+        str | None, Field(pattern=PHONE_PATTERN, examples=["+62 812 3456 7890"])
+    ] = None
     email: Annotated[str | None, Field(pattern=EMAIL_PATTERN, max_length=254)] = None
     address: Annotated[Text | None, Field(max_length=500)] = None
     regency: Annotated[Text | None, Field(max_length=100, examples=["Garut"])] = None
-    province: Annotated[Text | None, Field(max_length=100, examples=["Jawa Barat"])] = None
+    province: Annotated[Text | None, Field(max_length=100, examples=["Jawa Barat"])] = (
+        None
+    )
 
 
 class SubmissionIn(BaseModel):
@@ -68,7 +75,9 @@ class SubmissionOut(BaseModel):
     request_id: UUID
     reference: str = Field(examples=["PPJ-2026-00042"])
     status: Step
-    duplicate: bool = Field(description="True when this message was already registered.")
+    duplicate: bool = Field(
+        description="True when this message was already registered."
+    )
 
 
 class TimelineEntry(BaseModel):
@@ -121,13 +130,16 @@ router = APIRouter(tags=["requests"])
     status_code=status.HTTP_201_CREATED,
     response_model=SubmissionOut,
     responses={
-        200: {"model": SubmissionOut, "description": "Already registered: same request"},
-        422: {**PROBLEM, "description": "Invalid input; the problem names the field"},
-        413: {**PROBLEM, "description": "Body too large"},
+        200: {
+            "model": SubmissionOut,
+            "description": "Already registered: same request",
+        },
     },
     summary="Submit a request from any channel",
 )
-def submit_request(body: SubmissionIn, app: IntakeApp, response: Response) -> SubmissionOut:
+def submit_request(
+    body: SubmissionIn, app: IntakeApp, response: Response
+) -> SubmissionOut:
     """Registers the request and answers with its reference (step 1 of the SOP)."""
     outcome = app.submit(
         Submission(
@@ -153,7 +165,7 @@ def submit_request(body: SubmissionIn, app: IntakeApp, response: Response) -> Su
 @router.get(
     "/requests/{reference}",
     response_model=RequestOut,
-    responses={404: {**PROBLEM, "description": "No request has this reference"}},
+    responses={404: {"description": "No request has this reference"}},
     summary="Status and timeline of one request",
 )
 def read_request(reference: str, app: IntakeApp) -> RequestOut:
@@ -174,7 +186,7 @@ def list_requests(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RequestListOut:
     """Every request with its current status, optionally filtered."""
-    total, rows = app.view.list(
+    total, rows = app.view.select(
         status=status_filter.value if status_filter else None,
         channel=channel.value if channel else None,
         limit=limit,
@@ -213,10 +225,15 @@ def _request_out(request: ServiceRequest) -> RequestOut:
     submitted = TimelineEntry(
         step=Step.SUBMITTED,
         at=request.created_on,
-        details={"received_at": request.received_at.isoformat(), "channel": request.channel},
+        details={
+            "received_at": request.received_at.isoformat(),
+            "channel": request.channel,
+        },
     )
     later = [
-        TimelineEntry(step=Step(entry["step"]), at=entry["at"], details=entry["details"])
+        TimelineEntry(
+            step=Step(entry["step"]), at=entry["at"], details=entry["details"]
+        )
         for entry in request.timeline.values()
     ]
     return RequestOut(

@@ -27,10 +27,10 @@ from purnajual.contracts import (
     ScheduleIssued,
 )
 from purnajual.envelope import Envelope
+from purnajual.errors import InvalidInputError, NotFoundError, ServiceError
 from purnajual.numbering import OFFICE_TIME_ZONE
 from purnajual.persistence import ServiceApplication
 from purnajual.views import LogView
-from purnajual.errors import InvalidInputError, NotFoundError, ServiceError
 from services.intake.config import ServiceKind
 from services.intake.domain import (
     Channel,
@@ -79,7 +79,9 @@ class SubmissionOutcome:
 
 
 # What a step on the timeline says, taken from the event that caused it.
-_STEP_OF_EVENT: dict[type[IntegrationEvent], tuple[Step, Callable[[Any], dict[str, Any]]]]
+_STEP_OF_EVENT: dict[
+    type[IntegrationEvent], tuple[Step, Callable[[Any], dict[str, Any]]]
+]
 _STEP_OF_EVENT = {
     RequestApproved: (
         Step.APPROVED,
@@ -208,7 +210,9 @@ class IntakeApplication(ServiceApplication):
         return request
 
     def policy(
-        self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]
+        self,
+        domain_event: DomainEventProtocol[UUID],
+        processing_event: ProcessingEvent[UUID],
     ) -> None:
         """Records on the request's timeline the step an upstream event marks."""
         if not isinstance(domain_event, Envelope):
@@ -221,7 +225,10 @@ class IntakeApplication(ServiceApplication):
         if request is None:
             logger.warning(
                 "event for a request intake does not know",
-                extra={"request_id": domain_event.subject, "event_type": domain_event.type},
+                extra={
+                    "request_id": domain_event.subject,
+                    "event_type": domain_event.type,
+                },
             )
             return
         if request.has_recorded(step):
@@ -255,9 +262,12 @@ class IntakeApplication(ServiceApplication):
                 f"{contact} to answer on the same channel.",
                 field=f"stakeholder.{contact}",
             )
-        if not any(submission.stakeholder.get(key) for key in ("phone", "email", "address")):
+        if not any(
+            submission.stakeholder.get(key) for key in ("phone", "email", "address")
+        ):
             raise SubmissionRejectedError(
-                "Give at least one way to reach the stakeholder: phone, email or address.",
+                "Give at least one way to reach the stakeholder: phone, email or "
+                "address.",
                 field="stakeholder",
             )
 
@@ -346,7 +356,7 @@ class RequestsView(LogView):
             steps.add(Step(domain_event.step))
             row.status = status_of(steps).value
 
-    def list(
+    def select(
         self, *, status: str | None, channel: str | None, limit: int, offset: int
     ) -> tuple[int, list[RequestRow]]:
         self.catch_up()
@@ -362,4 +372,3 @@ class RequestsView(LogView):
     def snapshot(self) -> dict[UUID, RequestRow]:
         self.catch_up()
         return dict(self.rows)
-

@@ -126,7 +126,11 @@ class ServiceRequest(Aggregate):
 
     @event(StepRecorded)
     def record_step(
-        self, step: str, occurred_at: datetime, source_event: str, details: dict[str, Any]
+        self,
+        step: str,
+        occurred_at: datetime,
+        source_event: str,
+        details: dict[str, Any],
     ) -> None:
         """Notes on the timeline that a step of the procedure took place."""
         self.timeline[step] = {

@@ -10,7 +10,9 @@ from services.intake.application import IntakeApplication
 from services.intake.config import IntakeSettings
 
 
-def make_application(env: dict[str, str], settings: IntakeSettings) -> IntakeApplication:
+def make_application(
+    env: dict[str, str], settings: IntakeSettings
+) -> IntakeApplication:
     return IntakeApplication(
         env=env,
         catalogue=settings.catalogue(),

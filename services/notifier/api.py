@@ -18,7 +18,6 @@ from services.notifier.domain import (
     Purpose,
 )
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
@@ -43,7 +42,9 @@ class NotificationOut(BaseModel):
 class ConfirmationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    confirmed_by: Annotated[Text, Field(max_length=120, examples=["Petugas front office"])]
+    confirmed_by: Annotated[
+        Text, Field(max_length=120, examples=["Petugas front office"])
+    ]
     note: Annotated[
         Text | None,
         Field(max_length=1000, examples=["Dikirim via pos tercatat RR123456789ID"]),
@@ -70,15 +71,15 @@ def list_notifications(
     request_id: UUID | None = None,
     status: Annotated[NotificationStatus | None, Query()] = None,
 ) -> list[NotificationOut]:
-    """Filter by request, or by status: ``awaiting_confirmation`` is staff's task list."""
-    rows = app.view.list(request_id=request_id, status=status)
+    """By request, or by status: ``awaiting_confirmation`` is staff's task list."""
+    rows = app.view.select(request_id=request_id, status=status)
     return [_notification_out(app.notification(row.notification_id)) for row in rows]
 
 
 @router.get(
     "/notifications/{notification_id}",
     response_model=NotificationOut,
-    responses={404: {**PROBLEM, "description": "No such notification"}},
+    responses={404: {"description": "No such notification"}},
     summary="One notification",
 )
 def read_notification(notification_id: UUID, app: App) -> NotificationOut:
@@ -90,9 +91,8 @@ def read_notification(notification_id: UUID, app: App) -> NotificationOut:
     "/notifications/{notification_id}/delivered",
     response_model=NotificationOut,
     responses={
-        404: {**PROBLEM, "description": "No such notification"},
-        409: {**PROBLEM, "description": "Not awaiting a confirmation"},
-        422: {**PROBLEM, "description": "Invalid input; the problem names the field"},
+        404: {"description": "No such notification"},
+        409: {"description": "Not awaiting a confirmation"},
     },
     summary="Confirm a delivery made by hand (post, fax, phone, walk-in)",
 )

@@ -97,7 +97,9 @@ class NotifierApplication(ServiceApplication):
             return [notification]
 
         self.save_with_retry(confirm)
-        logger.info("delivery confirmed", extra={"notification_id": str(notification_id)})
+        logger.info(
+            "delivery confirmed", extra={"notification_id": str(notification_id)}
+        )
         return self.notification(notification_id)
 
     def deliver(self, notification_id: UUID) -> None:
@@ -133,7 +135,7 @@ class NotifierApplication(ServiceApplication):
         """Sends whatever is due, woken by commits and by a poll."""
         wakeup = asyncio.Event()
         loop = asyncio.get_running_loop()
-        self.add_commit_listener(lambda: loop.call_soon_threadsafe(wakeup.set))
+        self.add_commit_listener(lambda: _call_soon(loop, wakeup.set))
         while True:
             wakeup.clear()
             try:
@@ -150,7 +152,9 @@ class NotifierApplication(ServiceApplication):
                 pass
 
     def policy(
-        self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]
+        self,
+        domain_event: DomainEventProtocol[UUID],
+        processing_event: ProcessingEvent[UUID],
     ) -> None:
         """Composes the message an upstream event calls for, once per purpose."""
         if not isinstance(domain_event, Envelope):
@@ -165,9 +169,7 @@ class NotifierApplication(ServiceApplication):
         purpose, words = purpose_and_words
         subject, body = words(data)
         recipient = self._recipient(data.request_id)
-        self._compose(
-            recipient, domain_event, purpose, subject, body, processing_event
-        )
+        self._compose(recipient, domain_event, purpose, subject, body, processing_event)
 
     def _on_submitted(
         self,
@@ -185,14 +187,18 @@ class NotifierApplication(ServiceApplication):
             request_channel=submitted.channel,
             contact=submitted.stakeholder.model_dump(),
         )
-        waiting = [self.repository.get(notification_id) for notification_id in parked]
+        waiting: list[Notification] = [
+            self.repository.get(notification_id) for notification_id in parked
+        ]
         for notification in waiting:
             self._address(notification, recipient)
         processing_event.collect_events(recipient, *waiting)
 
         # The receipt tells the stakeholder their reference.
         subject, body = messages.receipt(submitted.reference, submitted.services)
-        self._compose(recipient, envelope, Purpose.RECEIPT, subject, body, processing_event)
+        self._compose(
+            recipient, envelope, Purpose.RECEIPT, subject, body, processing_event
+        )
 
     def _compose(
         self,
@@ -254,12 +260,18 @@ class NotifierApplication(ServiceApplication):
                 "error": error,
             },
         )
-        notification.record_failure(error, backoff=timedelta(seconds=min(2**attempt, 300)))
+        notification.record_failure(
+            error, backoff=timedelta(seconds=min(2**attempt, 300))
+        )
         if attempt >= self.max_delivery_attempts:
             notification.hand_to_staff(
                 f"{notification.channel} failed {attempt} times; last error: {error}"
             )
         self.save(notification)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    loop.call_soon_threadsafe(callback)
 
 
 @dataclass
@@ -322,7 +334,7 @@ class NotificationsView(LogView):
             row.delivered_at = domain_event.timestamp
             row.confirmed_by = domain_event.confirmed_by
 
-    def list(
+    def select(
         self, *, request_id: UUID | None, status: NotificationStatus | None
     ) -> list[NotificationRow]:
         self.catch_up()

@@ -214,7 +214,9 @@ class Notification(Aggregate):
         )
 
     def record_failure(self, error: str, backoff: timedelta) -> None:
-        self._fail(attempt=self.attempts + 1, error=error, retry_at=datetime.now(UTC) + backoff)
+        self._fail(
+            attempt=self.attempts + 1, error=error, retry_at=datetime.now(UTC) + backoff
+        )
 
     @event(DeliveryFailed)
     def _fail(self, attempt: int, error: str, retry_at: datetime) -> None:
@@ -270,4 +272,3 @@ class Notification(Aggregate):
         self.status = NotificationStatus.DELIVERED
         self.delivered_at = self.modified_on
         self.confirmed_by = confirmed_by
-

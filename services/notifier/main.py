@@ -38,7 +38,9 @@ def make_transports(settings: NotifierSettings) -> dict[DeliveryChannel, Transpo
     return {DeliveryChannel.EMAIL: email, DeliveryChannel.WHATSAPP: whatsapp}
 
 
-def make_application(env: dict[str, str], settings: NotifierSettings) -> NotifierApplication:
+def make_application(
+    env: dict[str, str], settings: NotifierSettings
+) -> NotifierApplication:
     return NotifierApplication(
         env=env,
         transports=make_transports(settings),

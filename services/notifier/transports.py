@@ -56,8 +56,13 @@ class FileOutbox:
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"{message.notification_id}.json"
             partial = target.with_suffix(".json.partial")
-            content = {**asdict(message), "notification_id": str(message.notification_id)}
-            partial.write_text(json.dumps(content, ensure_ascii=False, indent=2), "utf-8")
+            content = {
+                **asdict(message),
+                "notification_id": str(message.notification_id),
+            }
+            partial.write_text(
+                json.dumps(content, ensure_ascii=False, indent=2), "utf-8"
+            )
             os.replace(partial, target)
         except OSError as error:
             raise DeliveryError(f"outbox not writable: {error}") from error
@@ -95,7 +100,9 @@ class SmtpTransport:
         email["X-Purnajual-Reference"] = message.reference
         email.set_content(message.text)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds) as smtp:
+            with smtplib.SMTP(
+                self.host, self.port, timeout=self.timeout_seconds
+            ) as smtp:
                 if self.starttls:
                     smtp.starttls()
                 if self.username:
@@ -112,7 +119,9 @@ class WhatsAppGateway:
     "idempotency_key"}`` and a bearer token; any 2xx answer means accepted.
     """
 
-    def __init__(self, *, url: str, token: str | None, timeout_seconds: float = 10) -> None:
+    def __init__(
+        self, *, url: str, token: str | None, timeout_seconds: float = 10
+    ) -> None:
         self.url = url
         self.token = token
         self.timeout_seconds = timeout_seconds
@@ -133,5 +142,6 @@ class WhatsAppGateway:
             raise DeliveryError(f"WhatsApp gateway unreachable: {error}") from error
         if not response.is_success:
             raise DeliveryError(
-                f"WhatsApp gateway answered {response.status_code}: {response.text[:200]}"
+                f"WhatsApp gateway answered {response.status_code}: "
+                f"{response.text[:200]}"
             )

@@ -17,7 +17,6 @@ from services.scheduling.application import (
 )
 from services.scheduling.domain import Schedule, ScheduleStatus
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
@@ -27,7 +26,9 @@ class OfficerIn(BaseModel):
     name: Annotated[Text, Field(max_length=120, examples=["Asep Suryana, S.Pt"])]
     employee_number: Annotated[
         Text | None,
-        Field(max_length=30, description="NIP; identifies the officer across schedules."),
+        Field(
+            max_length=30, description="NIP; identifies the officer across schedules."
+        ),
     ] = None
     role: Annotated[Text | None, Field(max_length=80, examples=["ketua tim"])] = None
 
@@ -42,7 +43,9 @@ class ScheduleIn(BaseModel):
     equipment: list[Annotated[Text, Field(max_length=200)]] = Field(
         default_factory=list, max_length=50, examples=[["mikroskop", "water bath"]]
     )
-    scheduled_by: Annotated[Text, Field(max_length=120, examples=["Kasi Jasa Produksi"])]
+    scheduled_by: Annotated[
+        Text, Field(max_length=120, examples=["Kasi Jasa Produksi"])
+    ]
 
 
 class ScheduleOut(BaseModel):
@@ -96,14 +99,14 @@ def list_schedules(
             visit_start=row.visit_start,
             visit_end=row.visit_end,
         )
-        for row in app.view.list(status)
+        for row in app.view.select(status)
     ]
 
 
 @router.get(
     "/schedules/{request_id}",
     response_model=ScheduleOut,
-    responses={409: {**PROBLEM, "description": "The request is not approved"}},
+    responses={409: {"description": "The request is not approved"}},
     summary="One request's schedule",
 )
 def read_schedule(request_id: UUID, app: App) -> ScheduleOut:
@@ -117,10 +120,8 @@ def read_schedule(request_id: UUID, app: App) -> ScheduleOut:
     status_code=201,
     responses={
         409: {
-            **PROBLEM,
             "description": "Not approved, already scheduled, or an officer is booked",
         },
-        422: {**PROBLEM, "description": "Invalid input; the problem names the field"},
     },
     summary="Issue the visit schedule of an approved request (step 4)",
 )

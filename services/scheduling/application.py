@@ -22,8 +22,8 @@ from services.scheduling.domain import (
     OfficerRoster,
     Schedule,
     ScheduleConflictError,
-    SchedulingError,
     ScheduleStatus,
+    SchedulingError,
     officer_key,
 )
 
@@ -57,7 +57,10 @@ class SchedulingApplication(ServiceApplication):
     name = "scheduling"
 
     def __init__(
-        self, env: EnvType | None = None, *, assignment_format: LetterFormat | None = None
+        self,
+        env: EnvType | None = None,
+        *,
+        assignment_format: LetterFormat | None = None,
     ) -> None:
         super().__init__(env)
         self.assignment_format = assignment_format or LetterFormat(
@@ -97,7 +100,9 @@ class SchedulingApplication(ServiceApplication):
                 self.assignment_format.series(now), issued_for=str(request_id)
             )
             schedule.issue(
-                assignment_number=self.assignment_format.format(numbers.last_number, now),
+                assignment_number=self.assignment_format.format(
+                    numbers.last_number, now
+                ),
                 visit_start=draft.visit_start,
                 visit_end=draft.visit_end,
                 location=draft.location,
@@ -119,7 +124,9 @@ class SchedulingApplication(ServiceApplication):
         return self.schedule(request_id)
 
     def policy(
-        self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]
+        self,
+        domain_event: DomainEventProtocol[UUID],
+        processing_event: ProcessingEvent[UUID],
     ) -> None:
         """An approved request starts waiting for its schedule, once."""
         if not isinstance(domain_event, Envelope):
@@ -142,7 +149,11 @@ class SchedulingApplication(ServiceApplication):
         processing_event.collect_events(schedule)
 
     def _book(
-        self, officer: OfficerAssignment, schedule: Schedule, first_day: date, last_day: date
+        self,
+        officer: OfficerAssignment,
+        schedule: Schedule,
+        first_day: date,
+        last_day: date,
     ) -> OfficerRoster:
         key = officer_key(officer.name, officer.employee_number)
         try:
@@ -207,9 +218,11 @@ class SchedulesView(LogView):
                 row.visit_start = domain_event.visit_start
                 row.visit_end = domain_event.visit_end
 
-    def list(self, status: ScheduleStatus | None) -> list[ScheduleRow]:
+    def select(self, status: ScheduleStatus | None) -> list[ScheduleRow]:
         self.catch_up()
-        rows = [row for row in self.rows.values() if status is None or row.status == status]
+        rows = [
+            row for row in self.rows.values() if status is None or row.status == status
+        ]
         return sorted(rows, key=lambda row: row.approved_at)
 
     def snapshot(self) -> dict[UUID, ScheduleRow]:

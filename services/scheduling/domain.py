@@ -11,7 +11,9 @@ from eventsourcing.domain import Aggregate, event
 
 from purnajual.errors import ConflictError, ServiceError
 
-SCHEDULING_NAMESPACE = uuid5(NAMESPACE_URL, "https://purnajual.biblembang.id/scheduling")
+SCHEDULING_NAMESPACE = uuid5(
+    NAMESPACE_URL, "https://purnajual.biblembang.id/scheduling"
+)
 
 
 class ScheduleStatus(StrEnum):
@@ -173,7 +175,9 @@ class OfficerRoster(Aggregate):
         self.name = name
         self.bookings: list[dict[str, Any]] = []
 
-    def book(self, request_id: UUID, reference: str, first_day: date, last_day: date) -> None:
+    def book(
+        self, request_id: UUID, reference: str, first_day: date, last_day: date
+    ) -> None:
         """Books the officer. Raises ``OfficerBookedError`` on overlapping days."""
         for booking in self.bookings:
             if booking["request_id"] == request_id:
@@ -197,7 +201,9 @@ class OfficerRoster(Aggregate):
         )
 
     @event(Booked)
-    def _book(self, request_id: UUID, reference: str, first_day: date, last_day: date) -> None:
+    def _book(
+        self, request_id: UUID, reference: str, first_day: date, last_day: date
+    ) -> None:
         self.bookings.append(
             {
                 "request_id": request_id,

@@ -11,7 +11,9 @@ from services.scheduling.config import SchedulingSettings
 def make_application(
     env: dict[str, str], settings: SchedulingSettings
 ) -> SchedulingApplication:
-    return SchedulingApplication(env=env, assignment_format=settings.assignment_format())
+    return SchedulingApplication(
+        env=env, assignment_format=settings.assignment_format()
+    )
 
 
 SCHEDULING = ServiceDefinition(

@@ -48,7 +48,9 @@ class System:
 
     def events_of(self, request_id: str) -> Counter[str]:
         return Counter(
-            subject for stream in STREAMS for subject in self.broker.subjects(stream, request_id)
+            subject
+            for stream in STREAMS
+            for subject in self.broker.subjects(stream, request_id)
         )
 
     def wait_for_events(self, request_id: str, count: int) -> Counter[str]:
@@ -82,7 +84,9 @@ def system(
 
 
 def example(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((EXAMPLES_DIR / name).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(
+        (EXAMPLES_DIR / name).read_text(encoding="utf-8")
+    )
     return loaded
 
 
@@ -90,7 +94,9 @@ def quiet(*_: object) -> None:
     return
 
 
-def test_an_approved_request_travels_to_a_delivered_berita_acara(system: System) -> None:
+def test_an_approved_request_travels_to_a_delivered_berita_acara(
+    system: System,
+) -> None:
     view = walk(system.client, example("01-garut-field-semen-test.json"), say=quiet)
 
     assert view["status"] == "berita_acara_delivered"
@@ -123,14 +129,20 @@ def test_a_rejected_request_ends_with_its_letter_delivered(system: System) -> No
 def test_a_restart_of_every_service_loses_nothing_and_repeats_nothing(
     system: System,
 ) -> None:
-    first = walk(system.client, example("02-cooperative-container-check.json"), say=quiet)
+    first = walk(
+        system.client, example("02-cooperative-container-check.json"), say=quiet
+    )
     sizes = system.stream_sizes()
 
     for service in system.services.values():
         service.stop()
     with running(*system.services.values()):
-        after_restart = system.client.call("GET", "intake", f"/requests/{first['reference']}")
-        second = walk(system.client, example("03-private-buyer-rejected.json"), say=quiet)
+        after_restart = system.client.call(
+            "GET", "intake", f"/requests/{first['reference']}"
+        )
+        second = walk(
+            system.client, example("03-private-buyer-rejected.json"), say=quiet
+        )
         system.wait_for_events(second["request_id"], 5)
 
         assert after_restart.json()["timeline"] == first["timeline"]

@@ -35,8 +35,13 @@ def pending(approval: ServiceProcess, broker: Broker, count: int) -> list[str]:
         broker.publish("intake", position, submitted)
         ids.append(str(submitted.request_id))
     wait_for(
-        lambda: {row["request_id"] for row in approval.get("/approvals", status="pending").json()}
-        >= set(ids)
+        lambda: (
+            {
+                row["request_id"]
+                for row in approval.get("/approvals", status="pending").json()
+            }
+            >= set(ids)
+        )
     )
     return ids
 
@@ -69,7 +74,8 @@ def test_a_second_decision_is_a_409_with_the_current_status(
     )
 
     response = approval.post(
-        f"/approvals/{request_id}/reject", json={"decided_by": "Kepala Balai", "reason": "x"}
+        f"/approvals/{request_id}/reject",
+        json={"decided_by": "Kepala Balai", "reason": "x"},
     )
 
     assert response.status_code == 409
@@ -92,11 +98,16 @@ def test_approve_and_reject_at_the_same_moment_decide_once(
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         outcomes = list(
-            pool.map(lambda job: decide(*job), [(i, v) for i in ids for v in ("approve", "reject")])
+            pool.map(
+                lambda job: decide(*job),
+                [(i, v) for i in ids for v in ("approve", "reject")],
+            )
         )
 
     assert sorted(outcomes) == [200] * 5 + [409] * 5
-    decisions = wait_for(lambda: len(broker.envelopes("APPROVAL")) >= 5 and broker.envelopes("APPROVAL"))
+    decisions = wait_for(
+        lambda: len(broker.envelopes("APPROVAL")) >= 5 and broker.envelopes("APPROVAL")
+    )
     assert sorted(str(e.data.request_id) for e in decisions) == sorted(ids)
 
 
@@ -119,7 +130,11 @@ def test_a_rejection_letter_is_numbered_and_published(
     number = response.json()["rejection_letter"]["letter_number"]
     assert number.startswith("B-1/PK.210/F2.J/")
     letters = wait_for(
-        lambda: [e for e in broker.envelopes("APPROVAL") if isinstance(e.data, RejectionLetterIssued)]
+        lambda: [
+            e
+            for e in broker.envelopes("APPROVAL")
+            if isinstance(e.data, RejectionLetterIssued)
+        ]
     )
     assert letters[0].data.letter_number == number
 
@@ -128,8 +143,12 @@ def test_bad_commands_are_problems_not_errors(approval: ServiceProcess) -> None:
     unknown = approval.post(
         f"/approvals/{uuid4()}/approve", json={"decided_by": "K", "disposition": "D"}
     )
-    missing_field = approval.post(f"/approvals/{uuid4()}/reject", json={"decided_by": "K"})
-    not_a_uuid = approval.post("/approvals/abc/approve", json={"decided_by": "K", "disposition": "D"})
+    missing_field = approval.post(
+        f"/approvals/{uuid4()}/reject", json={"decided_by": "K"}
+    )
+    not_a_uuid = approval.post(
+        "/approvals/abc/approve", json={"decided_by": "K", "disposition": "D"}
+    )
 
     assert unknown.status_code == 404
     assert missing_field.status_code == 422

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.postgres
 def intake(
     service_process: ServiceFactory, database_url: str, fresh_nats: NatsServer
 ) -> ServiceProcess:
-    service = service_process("intake", DATABASE_URL=database_url, NATS_URL=fresh_nats.url)
+    service = service_process(
+        "intake", DATABASE_URL=database_url, NATS_URL=fresh_nats.url
+    )
     service.start()
     return service
 
@@ -49,7 +51,10 @@ def test_a_submission_is_registered_and_published_once(
     [
         ({"channel": "pigeon"}, "body.channel"),
         ({"services": []}, "body.services"),
-        ({"stakeholder": {"institution": "", "contact_name": "x"}}, "body.stakeholder.institution"),
+        (
+            {"stakeholder": {"institution": "", "contact_name": "x"}},
+            "body.stakeholder.institution",
+        ),
         ({"received_at": "2026-12-01T08:00:00"}, "body.received_at"),
         ({"surprise": 1}, "body.surprise"),
     ],
@@ -88,7 +93,11 @@ def test_the_timeline_follows_upstream_events_once_each(
 
     def approved_on_timeline() -> list[str]:
         view = intake.get(f"/requests/{created['reference']}").json()
-        return [entry["step"] for entry in view["timeline"]] if view["status"] == "approved" else []
+        return (
+            [entry["step"] for entry in view["timeline"]]
+            if view["status"] == "approved"
+            else []
+        )
 
     assert wait_for(approved_on_timeline) == ["submitted", "approved"]
     wait_for(lambda: _consumer(intake, "intake-from-approval")["duplicates"] == 1)
@@ -109,8 +118,9 @@ def test_requests_survive_a_restart(intake: ServiceProcess) -> None:
     intake.stop()
     intake.start()
 
-    assert intake.get(f"/requests/{created['reference']}").json()["request_id"] == (
-        created["request_id"]
+    assert (
+        intake.get(f"/requests/{created['reference']}").json()["request_id"]
+        == (created["request_id"])
     )
     assert intake.get("/ready").json()["ready"] is True
 

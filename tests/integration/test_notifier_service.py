@@ -49,7 +49,10 @@ class Gateway(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
         Gateway.received.append(
-            {"body": json.loads(self.rfile.read(length)), "auth": self.headers["Authorization"]}
+            {
+                "body": json.loads(self.rfile.read(length)),
+                "auth": self.headers["Authorization"],
+            }
         )
         self.send_response(202)
         self.end_headers()
@@ -95,7 +98,9 @@ def test_an_email_request_gets_its_receipt_by_smtp_once(
     notifier: ServiceProcess, fresh_nats: NatsServer, mailbox: tuple[Mailbox, int]
 ) -> None:
     broker = Broker(fresh_nats.url)
-    submitted = request_submitted(channel="email", institution="Dinas Peternakan Kab. Ciamis")
+    submitted = request_submitted(
+        channel="email", institution="Dinas Peternakan Kab. Ciamis"
+    )
 
     broker.publish("intake", 1, submitted)
     broker.publish("intake", 1, submitted, msg_id="redelivered")
@@ -106,7 +111,9 @@ def test_an_email_request_gets_its_receipt_by_smtp_once(
     assert len(box.messages) == 1
     assert box.messages[0]["To"] == "keswan@garut.example.id"
     assert "PPJ-2026-00001" in box.messages[0].get_payload()
-    assert box.messages[0]["Message-ID"].startswith(f"<{delivered[0].data.notification_id}")
+    assert box.messages[0]["Message-ID"].startswith(
+        f"<{delivered[0].data.notification_id}"
+    )
 
 
 def test_a_whatsapp_request_is_answered_through_the_gateway(
@@ -131,7 +138,9 @@ def test_a_letter_by_post_waits_for_staff_to_confirm_it(
     broker.publish("intake", 1, submitted)
     [task] = wait_for(
         lambda: notifier.get(
-            "/notifications", request_id=str(submitted.request_id), status="awaiting_confirmation"
+            "/notifications",
+            request_id=str(submitted.request_id),
+            status="awaiting_confirmation",
         ).json()
     )
     assert task["channel"] == "manual"
@@ -142,13 +151,15 @@ def test_a_letter_by_post_waits_for_staff_to_confirm_it(
         json={"confirmed_by": "Front office", "note": "Pos tercatat RR1ID"},
     )
     again = notifier.post(
-        f"/notifications/{task['notification_id']}/delivered", json={"confirmed_by": "x"}
+        f"/notifications/{task['notification_id']}/delivered",
+        json={"confirmed_by": "x"},
     )
 
     assert confirmed.status_code == 200 and confirmed.json()["delivered"] is True
     assert again.status_code == 409
     delivered = wait_for(lambda: broker.envelopes("NOTIFIER"))
-    assert delivered[0].data.confirmed_by == "Front office"  # type: ignore[attr-defined]
+    assert isinstance(delivered[0].data, ReceiptDelivered)
+    assert delivered[0].data.confirmed_by == "Front office"
 
 
 def test_a_schedule_that_arrives_before_its_request_is_still_conveyed(
@@ -162,10 +173,17 @@ def test_a_schedule_that_arrives_before_its_request_is_still_conveyed(
     broker.publish("intake", 1, request_submitted(request_id, channel="email"))
 
     conveyed = wait_for(
-        lambda: [e for e in broker.envelopes("NOTIFIER") if isinstance(e.data, ScheduleConveyed)]
+        lambda: [
+            e
+            for e in broker.envelopes("NOTIFIER")
+            if isinstance(e.data, ScheduleConveyed)
+        ]
     )
     assert str(conveyed[0].data.request_id) == str(request_id)
-    assert sorted(m["Subject"].split()[0] for m in mailbox[0].messages) == ["Jadwal", "Permohonan"]
+    assert sorted(m["Subject"].split()[0] for m in mailbox[0].messages) == [
+        "Jadwal",
+        "Permohonan",
+    ]
 
 
 def test_an_unreadable_message_is_dead_lettered_and_the_consumer_goes_on(
@@ -184,7 +202,9 @@ def test_an_unreadable_message_is_dead_lettered_and_the_consumer_goes_on(
 
 
 def test_unknown_notifications_are_404_problems(notifier: ServiceProcess) -> None:
-    response = notifier.post(f"/notifications/{uuid4()}/delivered", json={"confirmed_by": "x"})
+    response = notifier.post(
+        f"/notifications/{uuid4()}/delivered", json={"confirmed_by": "x"}
+    )
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"

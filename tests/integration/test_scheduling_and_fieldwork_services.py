@@ -17,7 +17,9 @@ pytestmark = pytest.mark.postgres
 TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
 
 
-def a_schedule(days: int = 0, employee_number: str = "198203112006041001") -> dict[str, object]:
+def a_schedule(
+    days: int = 0, employee_number: str = "198203112006041001"
+) -> dict[str, object]:
     first = TODAY + timedelta(days=days)
     return {
         "visit_start": first.isoformat(),
@@ -33,7 +35,9 @@ def a_schedule(days: int = 0, employee_number: str = "198203112006041001") -> di
 def scheduling(
     service_process: ServiceFactory, database_url: str, fresh_nats: NatsServer
 ) -> ServiceProcess:
-    service = service_process("scheduling", DATABASE_URL=database_url, NATS_URL=fresh_nats.url)
+    service = service_process(
+        "scheduling", DATABASE_URL=database_url, NATS_URL=fresh_nats.url
+    )
     service.start()
     return service
 
@@ -42,7 +46,9 @@ def scheduling(
 def fieldwork(
     service_process: ServiceFactory, database_url: str, fresh_nats: NatsServer
 ) -> ServiceProcess:
-    service = service_process("fieldwork", DATABASE_URL=database_url, NATS_URL=fresh_nats.url)
+    service = service_process(
+        "fieldwork", DATABASE_URL=database_url, NATS_URL=fresh_nats.url
+    )
     service.start()
     return service
 
@@ -68,7 +74,9 @@ def test_a_schedule_is_issued_and_an_overlapping_booking_refused(
     assert published[0].data.visit_start == TODAY
 
 
-def test_a_schedule_for_a_request_not_approved_is_refused(scheduling: ServiceProcess) -> None:
+def test_a_schedule_for_a_request_not_approved_is_refused(
+    scheduling: ServiceProcess,
+) -> None:
     response = scheduling.post(f"/schedules/{uuid4()}", json=a_schedule())
 
     assert response.status_code == 409
@@ -99,14 +107,19 @@ def test_a_berita_acara_is_filed_judged_published_and_printable(
     broker.publish("scheduling", 1, schedule_issued(request_id, TODAY))
     wait_for(lambda: fieldwork.get("/visits", status="scheduled").json())
 
-    filed = fieldwork.post(f"/visits/{request_id}/berita-acara", json=berita_acara_report(TODAY))
+    filed = fieldwork.post(
+        f"/visits/{request_id}/berita-acara", json=berita_acara_report(TODAY)
+    )
 
     assert filed.status_code == 201
     samples = filed.json()["berita_acara"]["samples"]
     assert [s["verdict"] for s in samples] == ["meets_standard", "below_standard"]
     published = wait_for(lambda: broker.envelopes("FIELDWORK"))
     assert isinstance(published[0].data, BeritaAcaraFiled)
-    assert (published[0].data.samples_tested, published[0].data.samples_meeting_standard) == (2, 1)
+    assert (
+        published[0].data.samples_tested,
+        published[0].data.samples_meeting_standard,
+    ) == (2, 1)
     page = fieldwork.get(f"/visits/{request_id}/berita-acara", format="html")
     assert page.headers["content-type"].startswith("text/html")
     assert filed.json()["berita_acara"]["number"] in page.text
@@ -130,8 +143,12 @@ def test_a_berita_acara_with_bad_measurements_names_the_field(
     assert fieldwork.get(f"/visits/{request_id}/berita-acara").status_code == 404
 
 
-def test_a_berita_acara_for_a_visit_not_scheduled_is_refused(fieldwork: ServiceProcess) -> None:
-    response = fieldwork.post(f"/visits/{uuid4()}/berita-acara", json=berita_acara_report(TODAY))
+def test_a_berita_acara_for_a_visit_not_scheduled_is_refused(
+    fieldwork: ServiceProcess,
+) -> None:
+    response = fieldwork.post(
+        f"/visits/{uuid4()}/berita-acara", json=berita_acara_report(TODAY)
+    )
 
     assert response.status_code == 409
     assert response.json()["current_status"] == "not_scheduled"

@@ -26,7 +26,7 @@ def test_a_submitted_request_enters_the_inbox_once() -> None:
     deliver(app, "intake", 1, submitted)
     deliver(app, "intake", 2, submitted)
 
-    inbox = app.view.list(ApprovalStatus.PENDING)
+    inbox = app.view.select(ApprovalStatus.PENDING)
     assert [row.request_id for row in inbox] == [submitted.request_id]
     assert app.approval(submitted.request_id).version == 1
 
@@ -38,7 +38,7 @@ def test_approving_leaves_the_inbox_with_the_disposition() -> None:
 
     assert approval.status == ApprovalStatus.APPROVED
     assert approval.disposition == "Jadwalkan minggu ini."
-    assert app.view.list(ApprovalStatus.PENDING) == []
+    assert app.view.select(ApprovalStatus.PENDING) == []
 
 
 def test_refuses_a_decision_on_a_request_already_decided() -> None:
@@ -60,14 +60,18 @@ def test_a_rejection_letter_needs_a_rejection() -> None:
     assert refused.value.data["current_status"] == "pending"
 
 
-def test_rejection_letters_are_numbered_in_the_official_format_one_after_another() -> None:
+def test_rejection_letters_are_numbered_in_the_official_format_one_after_another() -> (
+    None
+):
     app = ApprovalApplication(env=POPO)
     numbers = []
     for position in (1, 2):
         submitted = request_submitted()
         deliver(app, "intake", position, submitted)
         app.reject(submitted.request_id, "Kepala Balai", "Di luar wewenang.")
-        approval = app.issue_rejection_letter(submitted.request_id, "Kasi", "Isi surat.")
+        approval = app.issue_rejection_letter(
+            submitted.request_id, "Kasi", "Isi surat."
+        )
         assert approval.letter is not None
         numbers.append(approval.letter["letter_number"])
 

@@ -30,6 +30,7 @@ def test_an_envelope_survives_the_trip_through_headers_and_payload() -> None:
     received = open_envelope(envelope.headers(), envelope.payload())
 
     assert received == envelope
+    assert isinstance(received.data, RequestRejected)
     assert received.data.reason == "Ma'ruf: ꦱꦸꦫꦠ् — رفض 👩🏽‍🌾 e\u0301"
     assert received.producer == "approval"
 

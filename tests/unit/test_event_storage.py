@@ -70,7 +70,7 @@ def capturing(app_class: type[AppT], tmp_path: Path, **kwargs: Any) -> AppT:
     env = event_store_env(service=app_class.name, database_url=None, var_dir=tmp_path)
     app = Capturing(env=env, **kwargs)
     app.recordings = []
-    return app  # type: ignore[no-any-return]
+    return app
 
 
 class FlakyTransport:
@@ -118,7 +118,9 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
             visit_start=today,
             visit_end=today + timedelta(days=1),
             location="Depo Garut",
-            officers=[OfficerAssignment(name="Asep", employee_number="1", role="ketua")],
+            officers=[
+                OfficerAssignment(name="Asep", employee_number="1", role="ketua")
+            ],
             equipment=["mikroskop"],
             scheduled_by="Kasi",
         ),
@@ -134,7 +136,10 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
     notifier = capturing(
         NotifierApplication,
         tmp_path,
-        transports={DeliveryChannel.EMAIL: transport, DeliveryChannel.WHATSAPP: transport},
+        transports={
+            DeliveryChannel.EMAIL: transport,
+            DeliveryChannel.WHATSAPP: transport,
+        },
     )
     deliver(notifier, "approval", 1, rejection_letter_issued(rejected.request_id))
     deliver(notifier, "intake", 1, request_submitted(rejected.request_id))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.fieldwork.api import BeritaAcaraIn
 from services.fieldwork.application import (
     FieldworkApplication,
     InvalidBeritaAcaraError,
@@ -16,7 +17,6 @@ from services.fieldwork.application import (
 )
 from services.fieldwork.config import FieldworkSettings
 from services.fieldwork.domain import VisitConflictError, VisitStatus, judge_sample
-from services.fieldwork.api import BeritaAcaraIn
 from tests.builders import POPO, berita_acara_report, deliver, schedule_issued
 
 TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
@@ -66,7 +66,9 @@ def test_an_issued_schedule_becomes_a_visit_to_carry_out() -> None:
 
     request_id = scheduled(app)
 
-    assert [row.request_id for row in app.view.list(VisitStatus.SCHEDULED)] == [request_id]
+    assert [row.request_id for row in app.view.select(VisitStatus.SCHEDULED)] == [
+        request_id
+    ]
 
 
 def test_files_a_numbered_berita_acara_with_a_verdict_per_sample() -> None:
@@ -118,6 +120,8 @@ def test_a_field_semen_test_needs_a_sample() -> None:
     request_id = scheduled(app)
 
     with pytest.raises(InvalidBeritaAcaraError) as refused:
-        app.file_berita_acara(request_id, report(TODAY, samples=[], container_checks=[]))
+        app.file_berita_acara(
+            request_id, report(TODAY, samples=[], container_checks=[])
+        )
 
     assert refused.value.data["field"] == "samples"

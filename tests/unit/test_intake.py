@@ -166,8 +166,8 @@ def test_lists_requests_newest_first_and_by_status() -> None:
     older = app.submit(a_submission(received_at=NOW - timedelta(days=1)))
     newer = app.submit(a_submission(received_at=NOW))
 
-    total, rows = app.view.list(status="submitted", channel=None, limit=10, offset=0)
+    total, rows = app.view.select(status="submitted", channel=None, limit=10, offset=0)
 
     assert total == 2
     assert [row.reference for row in rows] == [newer.reference, older.reference]
-    assert app.view.list(status="approved", channel=None, limit=10, offset=0)[0] == 0
+    assert app.view.select(status="approved", channel=None, limit=10, offset=0)[0] == 0

@@ -14,7 +14,7 @@ from services.notifier.domain import (
     Purpose,
     delivery_channel_for,
 )
-from services.notifier.transports import DeliveryError, OutgoingMessage
+from services.notifier.transports import DeliveryError, OutgoingMessage, Transport
 from tests.builders import POPO, deliver, rejection_letter_issued, request_submitted
 
 
@@ -33,17 +33,26 @@ class BrokenTransport:
         raise DeliveryError("connection refused")
 
 
-def notifier(transport: object | None = None, attempts: int = 5) -> NotifierApplication:
+def notifier(
+    transport: Transport | None = None, attempts: int = 5
+) -> NotifierApplication:
     transport = transport or RecordingTransport()
     return NotifierApplication(
         env=POPO,
-        transports={DeliveryChannel.EMAIL: transport, DeliveryChannel.WHATSAPP: transport},  # type: ignore[dict-item]
+        transports={
+            DeliveryChannel.EMAIL: transport,
+            DeliveryChannel.WHATSAPP: transport,
+        },
         max_delivery_attempts=attempts,
     )
 
 
 def only(app: NotifierApplication, request_id: UUID, purpose: Purpose) -> UUID:
-    rows = [r for r in app.view.list(request_id=request_id, status=None) if r.purpose == purpose]
+    rows = [
+        r
+        for r in app.view.select(request_id=request_id, status=None)
+        if r.purpose == purpose
+    ]
     assert len(rows) == 1
     return rows[0].notification_id
 
@@ -51,11 +60,23 @@ def only(app: NotifierApplication, request_id: UUID, purpose: Purpose) -> UUID:
 @pytest.mark.parametrize(
     ("channel", "contact", "expected"),
     [
-        ("email", {"email": "a@b.id", "phone": "0812"}, (DeliveryChannel.EMAIL, "a@b.id")),
-        ("whatsapp", {"email": "a@b.id", "phone": "0812"}, (DeliveryChannel.WHATSAPP, "0812")),
+        (
+            "email",
+            {"email": "a@b.id", "phone": "0812"},
+            (DeliveryChannel.EMAIL, "a@b.id"),
+        ),
+        (
+            "whatsapp",
+            {"email": "a@b.id", "phone": "0812"},
+            (DeliveryChannel.WHATSAPP, "0812"),
+        ),
         ("website", {"phone": "0812"}, (DeliveryChannel.WHATSAPP, "0812")),
         ("online_form", {"email": "a@b.id"}, (DeliveryChannel.EMAIL, "a@b.id")),
-        ("post", {"address": "Jl. A", "email": "a@b.id"}, (DeliveryChannel.MANUAL, "Jl. A")),
+        (
+            "post",
+            {"address": "Jl. A", "email": "a@b.id"},
+            (DeliveryChannel.MANUAL, "Jl. A"),
+        ),
         ("fax", {"phone": "022-1"}, (DeliveryChannel.MANUAL, "022-1")),
         ("walk_in", {"phone": "0812"}, (DeliveryChannel.MANUAL, "0812")),
     ],
@@ -115,7 +136,7 @@ def test_a_repeated_event_composes_no_second_message() -> None:
     deliver(app, "intake", 1, submitted)
     deliver(app, "intake", 2, submitted)
 
-    assert len(app.view.list(request_id=submitted.request_id, status=None)) == 1
+    assert len(app.view.select(request_id=submitted.request_id, status=None)) == 1
 
 
 def test_failing_deliveries_are_retried_then_handed_to_staff() -> None:

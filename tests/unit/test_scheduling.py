@@ -22,7 +22,9 @@ from services.scheduling.domain import (
 from tests.builders import POPO, deliver, request_approved
 
 TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
-ASEP = OfficerAssignment(name="Asep Suryana", employee_number="198203112006041001", role=None)
+ASEP = OfficerAssignment(
+    name="Asep Suryana", employee_number="198203112006041001", role=None
+)
 DEWI = OfficerAssignment(name="Dewi Lestari", employee_number=None, role=None)
 
 
@@ -50,7 +52,9 @@ def test_an_approved_request_waits_for_its_schedule() -> None:
 
     request_id = approved(app, 1)
 
-    assert [row.request_id for row in app.view.list(ScheduleStatus.AWAITING)] == [request_id]
+    assert [row.request_id for row in app.view.select(ScheduleStatus.AWAITING)] == [
+        request_id
+    ]
 
 
 def test_issues_a_numbered_schedule() -> None:
@@ -62,7 +66,7 @@ def test_issues_a_numbered_schedule() -> None:
     assert schedule.status == ScheduleStatus.SCHEDULED
     assert schedule.plan is not None
     assert schedule.plan["assignment_number"].startswith("ST-1/KP.440/F2.J/")
-    assert app.view.list(ScheduleStatus.AWAITING) == []
+    assert app.view.select(ScheduleStatus.AWAITING) == []
 
 
 def test_refuses_an_officer_already_booked_for_overlapping_days() -> None:
@@ -76,7 +80,11 @@ def test_refuses_an_officer_already_booked_for_overlapping_days() -> None:
     with pytest.raises(OfficerBookedError) as refused:
         app.issue_schedule(
             second,
-            draft(TODAY + timedelta(days=2), TODAY + timedelta(days=3), same_officer_other_spelling),
+            draft(
+                TODAY + timedelta(days=2),
+                TODAY + timedelta(days=3),
+                same_officer_other_spelling,
+            ),
         )
 
     assert refused.value.data["officer"] == "Asep Suryana"
@@ -88,7 +96,9 @@ def test_books_an_officer_again_on_days_that_do_not_overlap() -> None:
     first, second = approved(app, 1), approved(app, 2)
     app.issue_schedule(first, draft(TODAY, TODAY))
 
-    schedule = app.issue_schedule(second, draft(TODAY + timedelta(days=1), TODAY + timedelta(days=1)))
+    schedule = app.issue_schedule(
+        second, draft(TODAY + timedelta(days=1), TODAY + timedelta(days=1))
+    )
 
     assert schedule.status == ScheduleStatus.SCHEDULED
 
@@ -101,7 +111,10 @@ def test_a_refused_schedule_books_nobody() -> None:
     with pytest.raises(OfficerBookedError):
         app.issue_schedule(second, draft(TODAY, TODAY, DEWI, ASEP))
 
-    assert app.issue_schedule(third, draft(TODAY, TODAY, DEWI)).status == ScheduleStatus.SCHEDULED
+    assert (
+        app.issue_schedule(third, draft(TODAY, TODAY, DEWI)).status
+        == ScheduleStatus.SCHEDULED
+    )
 
 
 def test_refuses_a_schedule_for_a_request_not_approved() -> None:
@@ -119,7 +132,9 @@ def test_refuses_a_second_schedule() -> None:
     app.issue_schedule(request_id, draft(TODAY, TODAY))
 
     with pytest.raises(ScheduleConflictError):
-        app.issue_schedule(request_id, draft(TODAY + timedelta(days=5), TODAY + timedelta(days=5)))
+        app.issue_schedule(
+            request_id, draft(TODAY + timedelta(days=5), TODAY + timedelta(days=5))
+        )
 
 
 def test_refuses_a_visit_that_ends_before_it_starts() -> None:
