@@ -99,6 +99,8 @@ class RequestSummary(BaseModel):
 
 
 class RequestSubmitted(IntegrationEvent):
+    """A request was registered at intake, with its reference (SOP step 1)."""
+
     SUBJECT = "intake.request.submitted"
     TYPE = _event_type(SUBJECT)
 
@@ -112,6 +114,8 @@ class RequestSubmitted(IntegrationEvent):
 
 
 class RequestApproved(IntegrationEvent):
+    """The head approved the request, with a disposition (step 2)."""
+
     SUBJECT = "approval.request.approved"
     TYPE = _event_type(SUBJECT)
 
@@ -122,6 +126,8 @@ class RequestApproved(IntegrationEvent):
 
 
 class RequestRejected(IntegrationEvent):
+    """The head rejected the request, giving the reason (step 2)."""
+
     SUBJECT = "approval.request.rejected"
     TYPE = _event_type(SUBJECT)
 
@@ -131,6 +137,8 @@ class RequestRejected(IntegrationEvent):
 
 
 class RejectionLetterIssued(IntegrationEvent):
+    """The numbered rejection letter was drafted and issued (step 3)."""
+
     SUBJECT = "approval.rejection_letter.issued"
     TYPE = _event_type(SUBJECT)
 
@@ -152,6 +160,8 @@ class Officer(BaseModel):
 
 
 class ScheduleIssued(IntegrationEvent):
+    """The field visit was scheduled and its officers assigned (step 4)."""
+
     SUBJECT = "scheduling.schedule.issued"
     TYPE = _event_type(SUBJECT)
 
@@ -167,6 +177,8 @@ class ScheduleIssued(IntegrationEvent):
 
 
 class BeritaAcaraFiled(IntegrationEvent):
+    """The signed report of the field visit was filed (step 6)."""
+
     SUBJECT = "fieldwork.berita_acara.filed"
     TYPE = _event_type(SUBJECT)
 
@@ -192,21 +204,29 @@ class NotificationDelivered(IntegrationEvent):
 
 
 class ReceiptDelivered(NotificationDelivered):
+    """The stakeholder received the receipt with the reference."""
+
     SUBJECT = "notifier.receipt.delivered"
     TYPE = _event_type(SUBJECT)
 
 
 class RejectionLetterDelivered(NotificationDelivered):
+    """The stakeholder received the rejection letter (end of step 3)."""
+
     SUBJECT = "notifier.rejection_letter.delivered"
     TYPE = _event_type(SUBJECT)
 
 
 class ScheduleConveyed(NotificationDelivered):
+    """The stakeholder received the schedule (step 5)."""
+
     SUBJECT = "notifier.schedule.conveyed"
     TYPE = _event_type(SUBJECT)
 
 
 class BeritaAcaraDelivered(NotificationDelivered):
+    """The stakeholder received the Berita Acara."""
+
     SUBJECT = "notifier.berita_acara.delivered"
     TYPE = _event_type(SUBJECT)
 

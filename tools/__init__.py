@@ -1,0 +1,1 @@
+"""Developer tools that look across all services (never imported by a service)."""
