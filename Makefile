@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test walkthrough bench clean lint
+.PHONY: run test walkthrough bench clean lint dead-letters
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON)"; exit 1; }
@@ -31,6 +31,10 @@ lint: $(STAMP)
 ## Walks the example requests through every step over HTTP (needs `make run`).
 walkthrough: $(STAMP)
 	$(BIN)/python -m examples.walkthrough $(EXAMPLES)
+
+## Lists the messages consumers set aside (see docs/operations.md).
+dead-letters: $(STAMP)
+	$(BIN)/python -m tools.deadletters list
 
 ## Commit-to-effect latency and memory at rest (starts its own system).
 bench: $(STAMP)

@@ -63,6 +63,9 @@ ACK_WAIT_SECONDS = 30.0
 MAX_RETRY_DELAY_SECONDS = 5.0
 PROCESSING_ATTEMPTS_BEFORE_DEAD_LETTER = 5
 DEAD_LETTER_REASON_HEADER = "Purnajual-Dead-Letter-Reason"
+ORIGINAL_SUBJECT_HEADER = "Purnajual-Original-Subject"
+CONSUMER_HEADER = "Purnajual-Consumer"
+REPLAY_FOR_HEADER = "Purnajual-Replay-For"
 
 Translator = Callable[[DomainEventProtocol[UUID]], IntegrationEvent | None]
 
@@ -304,6 +307,12 @@ class UpstreamConsumer:
             await self._dead_letter(js, message, str(error))
             return
 
+        # A replayed dead letter is for the one service that set it aside.
+        replay_for = (message.headers or {}).get(REPLAY_FOR_HEADER)
+        if replay_for is not None:
+            await self._replay(message, envelope, replay_for)
+            return
+
         # A redelivery of something already applied is only acknowledged.
         if self.app.has_processed(self.upstream.service, envelope.sequence):
             self.status.duplicates += 1
@@ -322,6 +331,17 @@ class UpstreamConsumer:
             return
         self.status.processed += 1
         logger.debug("event applied", extra=_log_fields(envelope, message))
+        await message.ack_sync()
+
+    async def _replay(self, message: Msg, envelope: Envelope, replay_for: str) -> None:
+        if replay_for == self.service:
+            logger.warning(
+                "applying a replayed dead letter", extra=_log_fields(envelope, message)
+            )
+            if self.app.has_processed(self.upstream.service, envelope.sequence):
+                await asyncio.to_thread(self.app.replay_upstream, envelope)
+            else:
+                await asyncio.to_thread(self._apply, envelope)
         await message.ack_sync()
 
     def _apply(self, envelope: Envelope) -> None:
@@ -363,8 +383,8 @@ class UpstreamConsumer:
         headers = dict(message.headers or {})
         headers.pop("Nats-Msg-Id", None)
         headers[DEAD_LETTER_REASON_HEADER] = reason.replace("\n", " ")[:500]
-        headers["Purnajual-Original-Subject"] = message.subject
-        headers["Purnajual-Consumer"] = self.durable
+        headers[ORIGINAL_SUBJECT_HEADER] = message.subject
+        headers[CONSUMER_HEADER] = self.durable
         subject = f"{DEAD_LETTER_SUBJECT_PREFIX}.{self.service}.{self.upstream.service}"
         await js.publish(subject, message.data, headers=headers, timeout=5)
         await message.term()

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
@@ -174,6 +174,17 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         envelopes.
         """
         self.process_event(cast(DomainEventProtocol[UUID], envelope), tracking)
+
+    def replay_upstream(self, envelope: object) -> None:
+        """Runs the policy on a replayed dead letter whose position has passed.
+
+        The tracking position only moves forward, so a replay of an older
+        position is recorded without it; the policies' own checks (a request
+        already in the inbox, a message already composed) keep it to one effect.
+        """
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        self.policy(cast(DomainEventProtocol[UUID], envelope), processing_event)
+        self._notify(self._record(processing_event))
 
     def position_of(self, upstream: str) -> int:
         """The last upstream position whose effects are committed here."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password"})
@@ -37,9 +38,18 @@ class ServiceSettings(BaseSettings):
         1_048_576, ge=1024, validation_alias="PURNAJUAL_MAX_BODY_BYTES"
     )
 
+    @model_validator(mode="after")
+    def _real_database_password(self) -> ServiceSettings:
+        if self.database_url:
+            password = urlsplit(self.database_url).password
+            if password is not None:
+                self.refuse_placeholder("the DATABASE_URL password", unquote(password))
+        return self
+
     def refuse_placeholder(self, name: str, value: str | None) -> None:
         """Outside development a secret must be a real one."""
-        if self.environment == "production" and (value or "").lower() in (
-            PLACEHOLDER_SECRETS
+        text = (value or "").lower()
+        if self.environment == "production" and (
+            text in PLACEHOLDER_SECRETS or text.startswith("change")
         ):
             raise ValueError(f"{name} must be set to a real secret in production")

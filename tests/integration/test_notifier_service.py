@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -15,7 +17,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from purnajual.contracts import ReceiptDelivered, ScheduleConveyed
-from tests.builders import request_submitted, schedule_issued
+from purnajual.envelope import envelope_for
+from tests.builders import NOW, request_submitted, schedule_issued
 from tests.conftest import ServiceFactory
 from tests.support import Broker, NatsServer, ServiceProcess, free_port, wait_for
 
@@ -199,6 +202,53 @@ def test_an_unreadable_message_is_dead_lettered_and_the_consumer_goes_on(
     assert subject == "deadletter.notifier.intake"
     assert payload == b"not json"
     assert "missing headers" in headers["Purnajual-Dead-Letter-Reason"]
+
+
+def test_a_replayed_dead_letter_is_applied_once_by_the_service_that_set_it_aside(
+    notifier: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+    later, set_aside = request_submitted(), request_submitted()
+    broker.publish("intake", 2, later)
+    wait_for(
+        lambda: notifier.get("/notifications", request_id=str(later.request_id)).json()
+    )
+    envelope = envelope_for(producer="intake", position=1, time=NOW, event=set_aside)
+    broker.publish_raw(
+        "deadletter.notifier.intake",
+        envelope.payload(),
+        {
+            **envelope.headers(),
+            "Nats-Msg-Id": "dead-1",
+            "Purnajual-Original-Subject": "intake.request.submitted",
+            "Purnajual-Consumer": "notifier-from-intake",
+            "Purnajual-Dead-Letter-Reason": "processing failed: a bug since fixed",
+        },
+    )
+    listed = run_tool("list", nats_url=fresh_nats.url)
+    assert "a bug since fixed" in listed
+
+    run_tool("replay", "1", nats_url=fresh_nats.url)
+    run_tool("list", nats_url=fresh_nats.url)
+
+    receipts = wait_for(
+        lambda: notifier.get(
+            "/notifications", request_id=str(set_aside.request_id)
+        ).json()
+    )
+    assert [n["purpose"] for n in receipts] == ["receipt"]
+    assert run_tool("list", nats_url=fresh_nats.url).strip() == "no dead letters"
+
+
+def run_tool(*arguments: str, nats_url: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-m", "tools.deadletters", "--nats-url", nats_url, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return completed.stdout
 
 
 def test_unknown_notifications_are_404_problems(notifier: ServiceProcess) -> None:
