@@ -342,7 +342,7 @@ class Readiness(BaseModel):
     ready: bool
     database: bool
     relay_lag: int | None = Field(
-        None, description="Events committed but not yet published to NATS"
+        None, description="Log positions committed but not yet passed by the relay"
     )
     nats_connected: bool
     streams_ready: bool
