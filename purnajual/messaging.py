@@ -59,7 +59,9 @@ DUPLICATE_WINDOW_SECONDS = 120
 RELAY_PAGE_SIZE = 100
 RELAY_POLL_SECONDS = 0.5
 FETCH_TIMEOUT_SECONDS = 1.0
-ACK_WAIT_SECONDS = 30.0
+# Short, so a message left in flight by a killed consumer comes back within
+# seconds; a slow handler keeps its message with in-progress heartbeats.
+ACK_WAIT_SECONDS = 5.0
 MAX_RETRY_DELAY_SECONDS = 5.0
 PROCESSING_ATTEMPTS_BEFORE_DEAD_LETTER = 5
 DEAD_LETTER_REASON_HEADER = "Purnajual-Dead-Letter-Reason"
@@ -325,7 +327,7 @@ class UpstreamConsumer:
 
         # Apply it; a failure is retried later, and set aside if it persists.
         try:
-            await asyncio.to_thread(self._apply, envelope)
+            await self._apply_keeping_message(message, envelope)
         except Exception as error:
             await self._retry_or_dead_letter(js, message, envelope, error)
             return
@@ -341,8 +343,18 @@ class UpstreamConsumer:
             if self.app.has_processed(self.upstream.service, envelope.sequence):
                 await asyncio.to_thread(self.app.replay_upstream, envelope)
             else:
-                await asyncio.to_thread(self._apply, envelope)
+                await self._apply_keeping_message(message, envelope)
         await message.ack_sync()
+
+    async def _apply_keeping_message(self, message: Msg, envelope: Envelope) -> None:
+        """Applies in a thread, telling the server meanwhile that we still work."""
+        work = asyncio.ensure_future(asyncio.to_thread(self._apply, envelope))
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=ACK_WAIT_SECONDS / 2)
+            if done:
+                work.result()
+                return
+            await message.in_progress()
 
     def _apply(self, envelope: Envelope) -> None:
         tracking = Tracking(self.upstream.service, envelope.sequence)
