@@ -44,6 +44,8 @@ class Approval(Aggregate):
 
     # Decision events repeat the reference (and what the next step needs) so
     # that each can be published on its own.
+    # The moment of a decision is its event's timestamp, so these events
+    # apply themselves (an @event method body cannot see its event).
     class Approved(Aggregate.Event):
         TOPIC = "approval.Approval.Approved"
         decided_by: str
@@ -51,11 +53,23 @@ class Approval(Aggregate):
         reference: str
         request: dict[str, Any]
 
+        def apply(self, aggregate: Approval) -> None:
+            aggregate.status = ApprovalStatus.APPROVED
+            aggregate.decided_by = self.decided_by
+            aggregate.disposition = self.disposition
+            aggregate.decided_at = self.timestamp
+
     class Rejected(Aggregate.Event):
         TOPIC = "approval.Approval.Rejected"
         decided_by: str
         reason: str
         reference: str
+
+        def apply(self, aggregate: Approval) -> None:
+            aggregate.status = ApprovalStatus.REJECTED
+            aggregate.decided_by = self.decided_by
+            aggregate.reason = self.reason
+            aggregate.decided_at = self.timestamp
 
     class RejectionLetterIssued(Aggregate.Event):
         TOPIC = "approval.Approval.RejectionLetterIssued"
@@ -64,6 +78,15 @@ class Approval(Aggregate):
         body: str
         reason: str
         reference: str
+
+        def apply(self, aggregate: Approval) -> None:
+            aggregate.status = ApprovalStatus.REJECTION_LETTER_ISSUED
+            aggregate.letter = {
+                "letter_number": self.letter_number,
+                "drafted_by": self.drafted_by,
+                "body": self.body,
+                "issued_at": self.timestamp,
+            }
 
     @staticmethod
     def create_id(request_id: UUID) -> UUID:
@@ -94,7 +117,8 @@ class Approval(Aggregate):
         Raises ``DecisionConflictError`` if the request is already decided.
         """
         self._require(ApprovalStatus.PENDING, "approve")
-        self._approve(
+        self.trigger_event(
+            self.Approved,
             decided_by=decided_by,
             disposition=disposition,
             reference=self.reference,
@@ -107,7 +131,12 @@ class Approval(Aggregate):
         Raises ``DecisionConflictError`` if the request is already decided.
         """
         self._require(ApprovalStatus.PENDING, "reject")
-        self._reject(decided_by=decided_by, reason=reason, reference=self.reference)
+        self.trigger_event(
+            self.Rejected,
+            decided_by=decided_by,
+            reason=reason,
+            reference=self.reference,
+        )
 
     def issue_rejection_letter(
         self, letter_number: str, drafted_by: str, body: str
@@ -118,7 +147,8 @@ class Approval(Aggregate):
         no letter yet.
         """
         self._require(ApprovalStatus.REJECTED, "issue a rejection letter for")
-        self._issue_letter(
+        self.trigger_event(
+            self.RejectionLetterIssued,
             letter_number=letter_number,
             drafted_by=drafted_by,
             body=body,
@@ -134,36 +164,3 @@ class Approval(Aggregate):
                 reference=self.reference,
                 current_status=self.status.value,
             )
-
-    @event(Approved)
-    def _approve(
-        self, decided_by: str, disposition: str, reference: str, request: dict[str, Any]
-    ) -> None:
-        self.status = ApprovalStatus.APPROVED
-        self.decided_by = decided_by
-        self.disposition = disposition
-        self.decided_at = self.modified_on
-
-    @event(Rejected)
-    def _reject(self, decided_by: str, reason: str, reference: str) -> None:
-        self.status = ApprovalStatus.REJECTED
-        self.decided_by = decided_by
-        self.reason = reason
-        self.decided_at = self.modified_on
-
-    @event(RejectionLetterIssued)
-    def _issue_letter(
-        self,
-        letter_number: str,
-        drafted_by: str,
-        body: str,
-        reason: str,
-        reference: str,
-    ) -> None:
-        self.status = ApprovalStatus.REJECTION_LETTER_ISSUED
-        self.letter = {
-            "letter_number": letter_number,
-            "drafted_by": drafted_by,
-            "body": body,
-            "issued_at": self.modified_on,
-        }

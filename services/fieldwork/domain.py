@@ -87,6 +87,15 @@ class Visit(Aggregate):
         quality_standard: dict[str, Any]
         reference: str
 
+        def apply(self, aggregate: Visit) -> None:
+            aggregate.status = VisitStatus.BERITA_ACARA_FILED
+            aggregate.berita_acara = {
+                "number": self.berita_acara_number,
+                "filed_at": self.timestamp,
+                "quality_standard": self.quality_standard,
+                **self.report,
+            }
+
     @staticmethod
     def create_id(request_id: UUID) -> UUID:
         return request_id
@@ -140,28 +149,13 @@ class Visit(Aggregate):
             }
             for sample in report["samples"]
         ]
-        self._file(
+        self.trigger_event(
+            self.BeritaAcaraFiled,
             berita_acara_number=berita_acara_number,
             report={**report, "samples": samples},
             quality_standard=standard,
             reference=self.reference,
         )
-
-    @event(BeritaAcaraFiled)
-    def _file(
-        self,
-        berita_acara_number: str,
-        report: dict[str, Any],
-        quality_standard: dict[str, Any],
-        reference: str,
-    ) -> None:
-        self.status = VisitStatus.BERITA_ACARA_FILED
-        self.berita_acara = {
-            "number": berita_acara_number,
-            "filed_at": self.modified_on,
-            "quality_standard": quality_standard,
-            **report,
-        }
 
 
 def summarise_samples(report: dict[str, Any]) -> tuple[int, int]:

@@ -171,6 +171,11 @@ class Notification(Aggregate):
         confirmed_by: str | None
         note: str | None
 
+        def apply(self, aggregate: Notification) -> None:
+            aggregate.status = NotificationStatus.DELIVERED
+            aggregate.delivered_at = self.timestamp
+            aggregate.confirmed_by = self.confirmed_by
+
     @staticmethod
     def create_id(request_id: UUID, purpose: str) -> UUID:
         return notification_id_for(request_id, Purpose(purpose))
@@ -250,7 +255,8 @@ class Notification(Aggregate):
 
     def _deliver(self, confirmed_by: str | None, note: str | None) -> None:
         assert self.channel is not None
-        self._delivered(
+        self.trigger_event(
+            self.Delivered,
             request_id=self.request_id,
             reference=self.reference,
             purpose=self.purpose.value,
@@ -258,17 +264,3 @@ class Notification(Aggregate):
             confirmed_by=confirmed_by,
             note=note,
         )
-
-    @event(Delivered)
-    def _delivered(
-        self,
-        request_id: UUID,
-        reference: str,
-        purpose: str,
-        channel: str,
-        confirmed_by: str | None,
-        note: str | None,
-    ) -> None:
-        self.status = NotificationStatus.DELIVERED
-        self.delivered_at = self.modified_on
-        self.confirmed_by = confirmed_by

@@ -68,6 +68,19 @@ class Schedule(Aggregate):
         reference: str
         request: dict[str, Any]
 
+        def apply(self, aggregate: Schedule) -> None:
+            aggregate.status = ScheduleStatus.SCHEDULED
+            aggregate.plan = {
+                "assignment_number": self.assignment_number,
+                "visit_start": self.visit_start,
+                "visit_end": self.visit_end,
+                "location": self.location,
+                "officers": self.officers,
+                "equipment": self.equipment,
+                "scheduled_by": self.scheduled_by,
+                "issued_at": self.timestamp,
+            }
+
     @staticmethod
     def create_id(request_id: UUID) -> UUID:
         return request_id
@@ -107,7 +120,8 @@ class Schedule(Aggregate):
                 request_id=str(self.id),
                 current_status=self.status.value,
             )
-        self._issue(
+        self.trigger_event(
+            self.Issued,
             assignment_number=assignment_number,
             visit_start=visit_start,
             visit_end=visit_end,
@@ -118,31 +132,6 @@ class Schedule(Aggregate):
             reference=self.reference,
             request=self.request,
         )
-
-    @event(Issued)
-    def _issue(
-        self,
-        assignment_number: str,
-        visit_start: date,
-        visit_end: date,
-        location: str,
-        officers: list[dict[str, Any]],
-        equipment: list[str],
-        scheduled_by: str,
-        reference: str,
-        request: dict[str, Any],
-    ) -> None:
-        self.status = ScheduleStatus.SCHEDULED
-        self.plan = {
-            "assignment_number": assignment_number,
-            "visit_start": visit_start,
-            "visit_end": visit_end,
-            "location": location,
-            "officers": officers,
-            "equipment": equipment,
-            "scheduled_by": scheduled_by,
-            "issued_at": self.modified_on,
-        }
 
 
 class OfficerRoster(Aggregate):

@@ -96,3 +96,16 @@ def test_an_unknown_request_is_not_found() -> None:
 
     with pytest.raises(ApprovalNotFoundError):
         app.approve(uuid4(), "Kepala Balai", "Jadwalkan.")
+
+
+def test_a_decision_and_its_letter_are_dated_by_their_own_events() -> None:
+    app, request_id = approval_with_a_pending_request()
+    entered = app.approval(request_id).modified_on
+
+    rejected = app.reject(request_id, "Kepala Balai", "Di luar wewenang.")
+    lettered = app.issue_rejection_letter(request_id, "Kasi", "Isi surat.")
+
+    assert rejected.decided_at is not None and rejected.decided_at > entered
+    assert lettered.letter is not None
+    assert lettered.letter["issued_at"] == lettered.modified_on
+    assert lettered.letter["issued_at"] > rejected.decided_at

@@ -125,3 +125,14 @@ def test_a_field_semen_test_needs_a_sample() -> None:
         )
 
     assert refused.value.data["field"] == "samples"
+
+
+def test_a_berita_acara_is_dated_when_filed_not_when_scheduled() -> None:
+    app = fieldwork()
+    request_id = scheduled(app)
+    scheduled_at = app.visit(request_id).modified_on
+
+    visit = app.file_berita_acara(request_id, report(TODAY))
+
+    assert visit.berita_acara is not None
+    assert visit.berita_acara["filed_at"] == visit.modified_on > scheduled_at

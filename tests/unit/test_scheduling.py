@@ -145,3 +145,14 @@ def test_refuses_a_visit_that_ends_before_it_starts() -> None:
         app.issue_schedule(request_id, draft(TODAY + timedelta(days=2), TODAY))
 
     assert refused.value.data["field"] == "visit_end"
+
+
+def test_a_schedule_is_dated_when_issued_not_when_approved() -> None:
+    app = SchedulingApplication(env=POPO)
+    request_id = approved(app, 1)
+    approved_at = app.schedule(request_id).modified_on
+
+    schedule = app.issue_schedule(request_id, draft(TODAY, TODAY))
+
+    assert schedule.plan is not None
+    assert schedule.plan["issued_at"] == schedule.modified_on > approved_at
