@@ -47,7 +47,9 @@ class InvalidInputError(ServiceError):
     problem = "invalid-input"
 
 
-class Unavailable(ServiceError):
+class BusyError(ServiceError):
+    """Too many writers raced for the same record; the client may simply retry."""
+
     status = 503
-    title = "Service temporarily unavailable"
-    problem = "unavailable"
+    title = "Busy: try again"
+    problem = "busy"

@@ -9,18 +9,20 @@ effects; that is what makes a redelivered message harmless.
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -33,11 +35,13 @@ from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import EnvType
 from psycopg import sql
 
+from purnajual.errors import BusyError
 from purnajual.numbering import NumberSeries
 
 logger = logging.getLogger(__name__)
 
 SQLITE_LOCK_TIMEOUT_SECONDS = 30
+SAVE_ATTEMPTS = 20
 
 
 class DateAsISO(Transcoding):
@@ -133,6 +137,7 @@ def event_store_env(
 
 
 CommitListener = Callable[[], None]
+AggregateT = TypeVar("AggregateT", bound=Aggregate)
 
 
 class ServiceApplication(EventSourcedProjection[UUID]):
@@ -149,6 +154,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         super().__init__(env)
         self._commit_listeners: list[CommitListener] = []
         self._listeners_lock = threading.Lock()
+        self._numbering_lock = threading.Lock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -209,32 +215,60 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         for notification in self.notifications_after(position, limit):
             yield notification.id, self.mapper.to_domain_event(notification)
 
-    def take_number(self, series: str, issued_for: str) -> NumberSeries:
-        """The series with its next number taken; save it with the document."""
+    def find(self, aggregate_id: UUID, kind: type[AggregateT]) -> AggregateT | None:
+        """The aggregate with this id if it exists and is a ``kind``, else None.
+
+        Ids arrive from outside (URLs, events); one that names an aggregate of
+        another kind is as unknown as one that names nothing.
+        """
         try:
-            numbers: NumberSeries = self.repository.get(NumberSeries.create_id(series))
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def take_number(self, series: str, issued_for: str) -> NumberSeries:
+        """The series with its next number taken; save it with the document.
+
+        Call it inside ``save_numbered`` so writers in this process take turns.
+        """
+        numbers = self.find(NumberSeries.create_id(series), NumberSeries)
+        if numbers is None:
             numbers = NumberSeries(series)
         numbers.issue_number(issued_for)
         return numbers
 
+    def save_numbered(self, command: Callable[[], list[Any]]) -> None:
+        """Like ``save_with_retry``, one at a time within this process.
+
+        Every numbered document of a kind writes the same series aggregate, so
+        concurrent writers would mostly collide; taking turns here leaves
+        retries only for writers in other processes.
+        """
+        with self._numbering_lock:
+            self.save_with_retry(command)
+
     def save_with_retry(
-        self, command: Callable[[], list[Any]], attempts: int = 5
+        self, command: Callable[[], list[Any]], attempts: int = SAVE_ATTEMPTS
     ) -> None:
         """Runs a load-decide-save command again when a concurrent writer won.
 
         ``command`` loads what it needs, decides and returns the aggregates to
         save. A version conflict means another writer committed first; the
-        command then sees their state on its next attempt.
+        command then sees their state on its next attempt, after a short random
+        pause so the racers spread out. Raises ``BusyError`` if it never wins.
         """
         for attempt in range(1, attempts + 1):
             try:
                 self.save(*command())
                 return
             except IntegrityError:
-                if attempt == attempts:
-                    raise
                 logger.warning(
                     "retrying a command after a concurrent write",
                     extra={"attempt": attempt},
                 )
+                time.sleep(random.uniform(0, 0.005 * attempt))
+        raise BusyError(
+            "Too many simultaneous changes to the same record; try again.",
+            attempts=attempts,
+        )

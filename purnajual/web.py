@@ -15,7 +15,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import OperationalError, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+)
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -146,34 +151,82 @@ def install_problem_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(PersistenceError)
     async def on_store_error(request: Request, error: PersistenceError) -> JSONResponse:
-        logger.warning("event store unavailable", extra={"error": repr(error)})
-        status = 503 if isinstance(error, OperationalError) else 500
+        logger.warning("event store error", extra={"error": repr(error)})
+        if isinstance(error, IntegrityError):
+            status, title, problem, detail = (
+                503,
+                "Busy: try again",
+                "busy",
+                "Too many simultaneous changes to the same record; try again.",
+            )
+        elif isinstance(error, OperationalError | InterfaceError):
+            status, title, problem, detail = (
+                503,
+                "Event store unavailable",
+                "store-unavailable",
+                "The database did not answer; try again in a few seconds.",
+            )
+        else:
+            status, title, problem, detail = (
+                500,
+                "Event store error",
+                "store-error",
+                "The database refused the change; nothing was stored.",
+            )
         return problem_response(
             status=status,
-            title="Event store unavailable",
-            problem="store-unavailable",
-            detail="The database did not answer; try again in a few seconds.",
+            title=title,
+            problem=problem,
+            detail=detail,
             instance=request.url.path,
-            headers={"Retry-After": "2"},
+            headers={"Retry-After": "2"} if status == 503 else None,
         )
 
-    @api.exception_handler(Exception)
-    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unexpected error", exc_info=error)
-        return problem_response(
-            status=500,
-            title="Internal error",
-            problem="internal-error",
-            detail="Something went wrong on our side; nothing was stored.",
-            instance=request.url.path,
-        )
+
+class UnexpectedErrors:
+    """Answers any error no handler took with a 500 problem, logged once.
+
+    Sits inside Starlette's outermost error middleware, which would answer too
+    but then re-raise, so the server drops a keep-alive connection the client
+    still holds.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            logger.exception("unexpected error", exc_info=error)
+            if started:
+                return
+            response = problem_response(
+                status=500,
+                title="Internal error",
+                problem="internal-error",
+                detail="Something went wrong on our side; nothing was stored.",
+                instance=scope.get("path", ""),
+            )
+            await response(scope, receive, send)
 
 
 class BodySizeLimit:
     """Refuses request bodies over a limit with 413, without reading them whole.
 
-    A declared ``Content-Length`` over the limit is refused at once; a chunked
-    body is counted as it streams and cut off when it passes the limit.
+    A declared ``Content-Length`` over the limit is refused at once. A chunked
+    body is counted as it streams: past the limit the 413 goes out, the
+    application is told the client left, and whatever it answers is dropped.
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
@@ -191,20 +244,34 @@ class BodySizeLimit:
                 return
 
         received = 0
+        refused = False
+        started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLarge()
+                if received > self.max_body_bytes and not started:
+                    refused = True
+                    await self._refuse(scope, send)
+                    return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
-            await self._refuse(scope, send)
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         response = problem_response(
@@ -215,15 +282,11 @@ class BodySizeLimit:
             instance=scope.get("path", ""),
             limit_bytes=self.max_body_bytes,
         )
-        await response(scope, _drain_receive, send)
+        await response(scope, _no_body, send)
 
 
-async def _drain_receive() -> Message:
+async def _no_body() -> Message:
     return {"type": "http.disconnect"}
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 @dataclass
@@ -273,6 +336,7 @@ def create_service_api(
         title=title, description=description, version="1.0.0", lifespan=lifespan
     )
     install_problem_handlers(api)
+    api.add_middleware(UnexpectedErrors)
     api.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
     api.include_router(_probes_router(service))
     for router in routers:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import EnvType
 
@@ -41,14 +41,13 @@ class ApprovalApplication(ServiceApplication):
 
     def approval(self, request_id: UUID) -> Approval:
         """Raises ``ApprovalNotFoundError``."""
-        try:
-            approval: Approval = self.repository.get(request_id)
-        except AggregateNotFoundError:
+        approval = self.find(request_id, Approval)
+        if approval is None:
             raise ApprovalNotFoundError(
                 f"No request {request_id} is waiting for a decision; it may not have "
                 "reached approval yet.",
                 request_id=str(request_id),
-            ) from None
+            )
         return approval
 
     def approve(self, request_id: UUID, decided_by: str, disposition: str) -> Approval:
@@ -96,7 +95,7 @@ class ApprovalApplication(ServiceApplication):
             )
             return [approval, numbers]
 
-        self.save_with_retry(draft)
+        self.save_numbered(draft)
         logger.info("rejection letter issued", extra={"request_id": str(request_id)})
         return self.approval(request_id)
 
@@ -111,11 +110,8 @@ class ApprovalApplication(ServiceApplication):
         submitted = domain_event.data
         if not isinstance(submitted, RequestSubmitted):
             return
-        try:
-            self.repository.get(submitted.request_id)
+        if self.find(submitted.request_id, Approval) is not None:
             return
-        except AggregateNotFoundError:
-            pass
         approval = Approval(
             request_id=submitted.request_id,
             reference=submitted.reference,

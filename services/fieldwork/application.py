@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import EnvType
 
@@ -60,15 +60,14 @@ class FieldworkApplication(ServiceApplication):
 
     def visit(self, request_id: UUID) -> Visit:
         """Raises ``VisitNotScheduledError``."""
-        try:
-            visit: Visit = self.repository.get(request_id)
-        except AggregateNotFoundError:
+        visit = self.find(request_id, Visit)
+        if visit is None:
             raise VisitNotScheduledError(
                 f"No visit is scheduled for request {request_id}, or its schedule "
                 "has not reached fieldwork yet.",
                 request_id=str(request_id),
                 current_status="not_scheduled",
-            ) from None
+            )
         return visit
 
     def berita_acara(self, request_id: UUID) -> tuple[Visit, dict[str, Any]]:
@@ -106,7 +105,7 @@ class FieldworkApplication(ServiceApplication):
             )
             return [visit, numbers]
 
-        self.save_with_retry(file)
+        self.save_numbered(file)
         logger.info("berita acara filed", extra={"request_id": str(request_id)})
         return self.visit(request_id)
 
@@ -121,11 +120,8 @@ class FieldworkApplication(ServiceApplication):
         issued = domain_event.data
         if not isinstance(issued, ScheduleIssued):
             return
-        try:
-            self.repository.get(issued.request_id)
+        if self.find(issued.request_id, Visit) is not None:
             return
-        except AggregateNotFoundError:
-            pass
         visit = Visit(
             request_id=issued.request_id,
             reference=issued.reference,

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType
 
 from purnajual.contracts import (
@@ -42,8 +41,6 @@ from services.intake.domain import (
 )
 
 logger = logging.getLogger(__name__)
-
-SUBMIT_ATTEMPTS = 10
 
 
 class IntakeError(ServiceError):
@@ -162,38 +159,42 @@ class IntakeApplication(ServiceApplication):
             return self._outcome(existing, created=False)
 
         # Take the next reference and register, atomically; a race for the same
-        # message or the same reference number is settled by the store.
-        now = datetime.now(UTC)
-        received_at = submission.received_at or now
-        for _ in range(SUBMIT_ATTEMPTS):
+        # message or the same reference number is settled by the store, and
+        # the retry then finds the winner's request.
+        outcome: SubmissionOutcome | None = None
+
+        def register() -> list[Any]:
+            nonlocal outcome
+            existing = self._find(request_id)
+            if existing is not None:
+                outcome = self._outcome(existing, created=False)
+                return []
+            now = datetime.now(UTC)
+            year = now.astimezone(OFFICE_TIME_ZONE).year
             numbers = self.take_number(
-                f"reference/{self.reference_prefix}/{now.astimezone(OFFICE_TIME_ZONE).year}",
-                issued_for=str(request_id),
+                f"reference/{self.reference_prefix}/{year}", issued_for=str(request_id)
             )
-            reference = self._format_reference(numbers.last_number, now)
             request = ServiceRequest(
                 channel=submission.channel.value,
                 channel_message_id=submission.channel_message_id,
-                reference=reference,
-                received_at=received_at.astimezone(UTC),
+                reference=self._format_reference(numbers.last_number, now),
+                received_at=(submission.received_at or now).astimezone(UTC),
                 stakeholder=submission.stakeholder,
                 services=submission.services,
                 description=submission.description,
             )
-            index = ReferenceIndex(reference=reference, request_id=request.id)
-            try:
-                self.save(numbers, request, index)
-            except IntegrityError:
-                existing = self._find(request_id)
-                if existing is not None:
-                    return self._outcome(existing, created=False)
-                continue
+            index = ReferenceIndex(reference=request.reference, request_id=request.id)
+            outcome = self._outcome(request, created=True)
+            return [numbers, request, index]
+
+        self.save_numbered(register)
+        assert outcome is not None
+        if outcome.created:
             logger.info(
                 "request registered",
-                extra={"request_id": str(request.id), "reference": reference},
+                extra={"request_id": str(request_id), "reference": outcome.reference},
             )
-            return self._outcome(request, created=True)
-        raise IntegrityError("could not take a reference number; try again")
+        return outcome
 
     def request(self, reference_or_id: str) -> ServiceRequest:
         """The request with this reference (or id).
@@ -272,24 +273,15 @@ class IntakeApplication(ServiceApplication):
             )
 
     def _find(self, request_id: UUID) -> ServiceRequest | None:
-        try:
-            request: ServiceRequest = self.repository.get(request_id)
-        except AggregateNotFoundError:
-            return None
-        return request
+        return self.find(request_id, ServiceRequest)
 
     def _request_id_of(self, reference_or_id: str) -> UUID | None:
         try:
             return UUID(reference_or_id)
         except ValueError:
             pass
-        try:
-            index: ReferenceIndex = self.repository.get(
-                ReferenceIndex.create_id(reference_or_id)
-            )
-        except AggregateNotFoundError:
-            return None
-        return index.request_id
+        index = self.find(ReferenceIndex.create_id(reference_or_id), ReferenceIndex)
+        return index.request_id if index is not None else None
 
     def _format_reference(self, number: int, now: datetime) -> str:
         year = now.astimezone(OFFICE_TIME_ZONE).year

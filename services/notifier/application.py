@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import EnvType
 
@@ -74,13 +74,12 @@ class NotifierApplication(ServiceApplication):
 
     def notification(self, notification_id: UUID) -> Notification:
         """Raises ``NotificationNotFoundError``."""
-        try:
-            notification: Notification = self.repository.get(notification_id)
-        except AggregateNotFoundError:
+        notification = self.find(notification_id, Notification)
+        if notification is None:
             raise NotificationNotFoundError(
                 f"No notification {notification_id}.",
                 notification_id=str(notification_id),
-            ) from None
+            )
         return notification
 
     def confirm_delivery(
@@ -210,11 +209,11 @@ class NotifierApplication(ServiceApplication):
         processing_event: ProcessingEvent[UUID],
     ) -> None:
         request_id = envelope.data.request_id
-        try:
-            self.repository.get(Notification.create_id(request_id, purpose.value))
+        existing = self.find(
+            Notification.create_id(request_id, purpose.value), Notification
+        )
+        if existing is not None:
             return
-        except AggregateNotFoundError:
-            pass
         notification = Notification(
             request_id=request_id,
             reference=envelope.data.reference,
@@ -244,11 +243,8 @@ class NotifierApplication(ServiceApplication):
         )
 
     def _recipient(self, request_id: UUID) -> Recipient:
-        try:
-            recipient: Recipient = self.repository.get(Recipient.create_id(request_id))
-        except AggregateNotFoundError:
-            recipient = Recipient(request_id=request_id)
-        return recipient
+        recipient = self.find(Recipient.create_id(request_id), Recipient)
+        return recipient or Recipient(request_id=request_id)
 
     def _record_failure(self, notification: Notification, error: str) -> None:
         attempt = notification.attempts + 1

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import EnvType
 
@@ -70,15 +70,14 @@ class SchedulingApplication(ServiceApplication):
 
     def schedule(self, request_id: UUID) -> Schedule:
         """Raises ``ScheduleConflictError`` if the request is not approved (here)."""
-        try:
-            schedule: Schedule = self.repository.get(request_id)
-        except AggregateNotFoundError:
+        schedule = self.find(request_id, Schedule)
+        if schedule is None:
             raise ScheduleConflictError(
                 f"Request {request_id} is not approved, or its approval has not "
                 "reached scheduling yet.",
                 request_id=str(request_id),
                 current_status="not_approved",
-            ) from None
+            )
         return schedule
 
     def issue_schedule(self, request_id: UUID, draft: ScheduleDraft) -> Schedule:
@@ -119,7 +118,7 @@ class SchedulingApplication(ServiceApplication):
             )
             return [schedule, numbers, *rosters]
 
-        self.save_with_retry(plan)
+        self.save_numbered(plan)
         logger.info("schedule issued", extra={"request_id": str(request_id)})
         return self.schedule(request_id)
 
@@ -134,11 +133,8 @@ class SchedulingApplication(ServiceApplication):
         approved = domain_event.data
         if not isinstance(approved, RequestApproved):
             return
-        try:
-            self.repository.get(approved.request_id)
+        if self.find(approved.request_id, Schedule) is not None:
             return
-        except AggregateNotFoundError:
-            pass
         schedule = Schedule(
             request_id=approved.request_id,
             reference=approved.reference,
@@ -156,9 +152,8 @@ class SchedulingApplication(ServiceApplication):
         last_day: date,
     ) -> OfficerRoster:
         key = officer_key(officer.name, officer.employee_number)
-        try:
-            roster: OfficerRoster = self.repository.get(OfficerRoster.create_id(key))
-        except AggregateNotFoundError:
+        roster = self.find(OfficerRoster.create_id(key), OfficerRoster)
+        if roster is None:
             roster = OfficerRoster(key=key, name=officer.name)
         roster.book(schedule.id, schedule.reference, first_day, last_day)
         return roster

@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 
 from purnajual.contracts import ReceiptDelivered, RequestApproved, RequestSummary
+from purnajual.numbering import NumberSeries
 from services.intake.application import (
     IntakeApplication,
     RequestNotFoundError,
@@ -16,7 +17,7 @@ from services.intake.application import (
     SubmissionRejectedError,
 )
 from services.intake.config import DEFAULT_CATALOGUE
-from services.intake.domain import Channel, Step
+from services.intake.domain import Channel, ReferenceIndex, Step
 from tests.builders import NOW, POPO, deliver, stakeholder
 
 
@@ -171,3 +172,15 @@ def test_lists_requests_newest_first_and_by_status() -> None:
     assert total == 2
     assert [row.reference for row in rows] == [newer.reference, older.reference]
     assert app.view.select(status="approved", channel=None, limit=10, offset=0)[0] == 0
+
+
+def test_the_id_of_something_else_is_not_a_request() -> None:
+    app = intake()
+    outcome = app.submit(a_submission())
+    year = datetime.now(UTC).year
+    series_id = NumberSeries.create_id(f"reference/PPJ/{year}")
+    index_id = ReferenceIndex.create_id(outcome.reference)
+
+    for other in (series_id, index_id):
+        with pytest.raises(RequestNotFoundError):
+            app.request(str(other))
