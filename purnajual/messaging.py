@@ -64,6 +64,7 @@ FETCH_TIMEOUT_SECONDS = 1.0
 ACK_WAIT_SECONDS = 5.0
 MAX_RETRY_DELAY_SECONDS = 5.0
 PROCESSING_ATTEMPTS_BEFORE_DEAD_LETTER = 5
+STOP_TIMEOUT_SECONDS = 5.0
 DEAD_LETTER_REASON_HEADER = "Purnajual-Dead-Letter-Reason"
 ORIGINAL_SUBJECT_HEADER = "Purnajual-Original-Subject"
 CONSUMER_HEADER = "Purnajual-Consumer"
@@ -91,6 +92,18 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
         if error.err_code != 10058:
             raise
         await js.update_stream(config)
+
+
+def _raise_if_stopping() -> None:
+    """Re-raises a cancellation that a library turned into another error.
+
+    A fetch or publish cancelled at shutdown may surface as a timeout or a
+    closed connection; without this, a retry loop would go on forever and
+    hold the service's shutdown.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _next_delay(delay: float) -> float:
@@ -211,6 +224,7 @@ async def publish_until_stored(js: JetStreamContext, envelope: Envelope) -> None
         except asyncio.CancelledError:
             raise
         except Exception as error:
+            _raise_if_stopping()
             logger.warning(
                 "publish failed, retrying",
                 extra={"event_type": envelope.type, "error": repr(error)},
@@ -269,6 +283,7 @@ class UpstreamConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                _raise_if_stopping()
                 self.status.attached = False
                 self.status.last_error = repr(error)
                 logger.warning(
@@ -284,6 +299,7 @@ class UpstreamConsumer:
             durable=self.durable, stream=self.upstream.name
         )
         self.status.attached = True
+        self.status.last_error = None
         self.status.last_fetch_monotonic = time.monotonic()
         logger.info("consumer attached", extra={"consumer": self.durable})
         return subscription
@@ -295,6 +311,7 @@ class UpstreamConsumer:
             try:
                 messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT_SECONDS)
             except nats.errors.TimeoutError:
+                _raise_if_stopping()
                 self.status.last_fetch_monotonic = time.monotonic()
                 continue
             self.status.last_fetch_monotonic = time.monotonic()
@@ -456,6 +473,7 @@ class Messaging:
         self.relay: Relay | None = None
         self._client: NatsClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     async def start(self) -> None:
         """Starts in the background; the service answers HTTP meanwhile."""
@@ -465,9 +483,14 @@ class Messaging:
         self._tasks.append(asyncio.create_task(self._run(), name="messaging"))
 
     async def stop(self) -> None:
+        """Stops the relay and consumers, then the connection, within seconds."""
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
+            if stuck:
+                logger.warning("messaging tasks did not stop in time")
         self._tasks.clear()
         if self._client is not None and not self._client.is_closed:
             await self._client.close()
@@ -534,6 +557,7 @@ class Messaging:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                _raise_if_stopping()
                 logger.warning(
                     "NATS not reachable, retrying",
                     extra={"servers": self.nats_urls, "error": repr(error)},
@@ -550,6 +574,7 @@ class Messaging:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                _raise_if_stopping()
                 logger.warning(
                     "stream provisioning failed", extra={"error": repr(error)}
                 )
@@ -577,6 +602,9 @@ class Messaging:
         logger.warning("NATS error", extra={"error": repr(error)})
 
     async def _on_disconnected(self) -> None:
+        if self._stopping:
+            logger.info("NATS connection closed")
+            return
         logger.warning("NATS disconnected")
 
     async def _on_reconnected(self) -> None:

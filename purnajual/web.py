@@ -66,6 +66,7 @@ class Problem(BaseModel):
 
 # Answers any operation can give besides its own.
 _COMMON_RESPONSES: Responses = {
+    "400": {"description": "The body could not be read (not UTF-8, broken JSON)"},
     "422": {"description": "Invalid input; the problem names each field at fault"},
     "500": {"description": "Internal error; nothing was stored"},
     "503": {"description": "The event store is unavailable; retry after a moment"},
@@ -327,7 +328,8 @@ def create_service_api(
         finally:
             for task in workers:
                 task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            if workers:
+                await asyncio.wait(workers, timeout=5)
             await runtime.messaging.stop()
             runtime.app.close()
             logger.info("service stopped")

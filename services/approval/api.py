@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from purnajual.inputs import Text
 from purnajual.web import Responses, runtime_of
 from services.approval.application import ApprovalApplication
 from services.approval.domain import Approval, ApprovalStatus
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 NOT_FOUND: Responses = {404: {"description": "Approval does not know this request"}}
 CONFLICT: Responses = {409: {"description": "Not allowed in the request's status"}}
 

@@ -11,13 +11,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from purnajual.inputs import Text
 from purnajual.web import runtime_of
 from services.fieldwork.application import FieldworkApplication
 from services.fieldwork.domain import Visit, VisitStatus
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Name = Annotated[Text, Field(max_length=120)]
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),

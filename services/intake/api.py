@@ -7,14 +7,21 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
+from purnajual.inputs import Text
 from purnajual.web import runtime_of
 from services.intake.application import IntakeApplication, Submission
 from services.intake.config import ServiceKind
 from services.intake.domain import Channel, ServiceRequest, Step
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+EARLIEST_RECEIVED_AT = datetime(2000, 1, 1)
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-.]{4,23}$"
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$"
 
@@ -58,17 +65,42 @@ class SubmissionIn(BaseModel):
     ]
     received_at: AwareDatetime | None = Field(
         None,
-        description="When the letter or message reached the center, with its UTC "
-        "offset. Defaults to now; a time in the future is refused.",
+        description="When the letter or message reached the center, as an ISO "
+        "date-time with its UTC offset. Defaults to now; a time in the future or "
+        "before 2000 is refused.",
     )
     stakeholder: StakeholderIn
     services: list[Text] = Field(
         min_length=1,
         max_length=5,
-        description="Codes from the service catalogue (GET /services).",
+        description="Codes from the service catalogue (GET /services), each once.",
         examples=[["field_semen_test"]],
     )
     description: Annotated[Text, Field(max_length=5000)]
+
+    @field_validator("received_at", mode="before")
+    @classmethod
+    def _written_as_a_date_time(cls, value: object) -> object:
+        # A bare number would be read as seconds since 1970: surely a mistake.
+        if value is not None and not isinstance(value, str | datetime):
+            raise ValueError("must be an ISO 8601 date-time with its UTC offset")
+        return value
+
+    @field_validator("received_at")
+    @classmethod
+    def _not_before_the_service_existed(cls, value: datetime | None) -> datetime | None:
+        # Compared without the offset: converting year 1 to UTC can overflow.
+        if value is not None and value.replace(tzinfo=None) < EARLIEST_RECEIVED_AT:
+            raise ValueError("must not be before the year 2000")
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _each_service_once(cls, value: list[str]) -> list[str]:
+        repeated = sorted({code for code in value if value.count(code) > 1})
+        if repeated:
+            raise ValueError(f"names {', '.join(repeated)} more than once")
+        return value
 
 
 class SubmissionOut(BaseModel):

@@ -7,8 +7,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from purnajual.inputs import Text
 from purnajual.web import runtime_of
 from services.notifier.application import NotifierApplication
 from services.notifier.domain import (
@@ -17,8 +18,6 @@ from services.notifier.domain import (
     NotificationStatus,
     Purpose,
 )
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class NotificationOut(BaseModel):

@@ -141,8 +141,6 @@ class NotifierApplication(ServiceApplication):
                 due = await asyncio.to_thread(self.view.due, datetime.now(UTC))
                 for notification_id in due:
                     await asyncio.to_thread(self.deliver, notification_id)
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 logger.exception("dispatch round failed; retrying")
             try:

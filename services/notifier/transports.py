@@ -112,6 +112,20 @@ class SmtpTransport:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {error}") from error
 
 
+def whatsapp_number(phone: str) -> str:
+    """The international number WhatsApp expects: "0812-1111 2222" is "6281211112222".
+
+    Indonesian numbers written with the trunk prefix 0 get the country code 62;
+    numbers written with a + keep theirs.
+    """
+    digits = "".join(c for c in phone if c.isdigit())
+    if phone.strip().startswith("+"):
+        return digits
+    if digits.startswith("0"):
+        return "62" + digits[1:]
+    return digits
+
+
 class WhatsAppGateway:
     """Posts the message to a WhatsApp gateway's HTTP API.
 
@@ -129,7 +143,7 @@ class WhatsAppGateway:
     def send(self, message: OutgoingMessage) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         payload = {
-            "to": message.destination,
+            "to": whatsapp_number(message.destination),
             "text": f"*{message.subject}*\n\n{message.text}",
             "reference": message.reference,
             "idempotency_key": str(message.notification_id),

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from purnajual.inputs import Text
 from purnajual.web import runtime_of
 from services.scheduling.application import (
     OfficerAssignment,
@@ -17,19 +18,20 @@ from services.scheduling.application import (
 )
 from services.scheduling.domain import Schedule, ScheduleStatus
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
 
 class OfficerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[Text, Field(max_length=120, examples=["Asep Suryana, S.Pt"])]
     employee_number: Annotated[
-        Text | None,
+        Text,
         Field(
-            max_length=30, description="NIP; identifies the officer across schedules."
+            max_length=30,
+            description="NIP (or staff number): identifies the officer across "
+            "schedules; spaces and punctuation in it are ignored.",
+            examples=["198203112006041001"],
         ),
-    ] = None
+    ]
     role: Annotated[Text | None, Field(max_length=80, examples=["ketua tim"])] = None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -37,7 +37,7 @@ class InvalidScheduleError(SchedulingError, InvalidInputError):
 @dataclass(frozen=True)
 class OfficerAssignment:
     name: str
-    employee_number: str | None
+    employee_number: str
     role: str | None
 
 
@@ -61,8 +61,12 @@ class SchedulingApplication(ServiceApplication):
         env: EnvType | None = None,
         *,
         assignment_format: LetterFormat | None = None,
+        max_visit_days: int = 14,
+        horizon_days: int = 365,
     ) -> None:
         super().__init__(env)
+        self.max_visit_days = max_visit_days
+        self.horizon_days = horizon_days
         self.assignment_format = assignment_format or LetterFormat(
             kind="ST", classification="KP.440"
         )
@@ -151,15 +155,14 @@ class SchedulingApplication(ServiceApplication):
         first_day: date,
         last_day: date,
     ) -> OfficerRoster:
-        key = officer_key(officer.name, officer.employee_number)
+        key = officer_key(officer.employee_number)
         roster = self.find(OfficerRoster.create_id(key), OfficerRoster)
         if roster is None:
             roster = OfficerRoster(key=key, name=officer.name)
         roster.book(schedule.id, schedule.reference, first_day, last_day)
         return roster
 
-    @staticmethod
-    def _check(draft: ScheduleDraft) -> None:
+    def _check(self, draft: ScheduleDraft) -> None:
         if draft.visit_end < draft.visit_start:
             raise InvalidScheduleError(
                 "visit_end is before visit_start.", field="visit_end"
@@ -169,7 +172,19 @@ class SchedulingApplication(ServiceApplication):
             raise InvalidScheduleError(
                 f"visit_start {draft.visit_start} is in the past.", field="visit_start"
             )
-        keys = [officer_key(o.name, o.employee_number) for o in draft.officers]
+        if draft.visit_start > today + timedelta(days=self.horizon_days):
+            raise InvalidScheduleError(
+                f"visit_start is more than {self.horizon_days} days ahead.",
+                field="visit_start",
+            )
+        days = (draft.visit_end - draft.visit_start).days + 1
+        if days > self.max_visit_days:
+            raise InvalidScheduleError(
+                f"The visit lasts {days} days; at most {self.max_visit_days} are "
+                "allowed.",
+                field="visit_end",
+            )
+        keys = [officer_key(officer.employee_number) for officer in draft.officers]
         for position, key in enumerate(keys):
             if key in keys[:position]:
                 raise InvalidScheduleError(

@@ -17,6 +17,11 @@ class SchedulingSettings(ServiceSettings):
     )
     assignment_unit: str = Field("F2.J", validation_alias="SCHEDULING_ASSIGNMENT_UNIT")
 
+    max_visit_days: int = Field(
+        14, ge=1, le=60, validation_alias="SCHEDULING_MAX_VISIT_DAYS"
+    )
+    horizon_days: int = Field(365, ge=1, validation_alias="SCHEDULING_HORIZON_DAYS")
+
     def assignment_format(self) -> LetterFormat:
         return LetterFormat(
             kind=self.assignment_kind,

@@ -33,11 +33,9 @@ class OfficerBookedError(SchedulingError, ConflictError):
     """An officer is already booked for days that overlap the visit."""
 
 
-def officer_key(name: str, employee_number: str | None) -> str:
-    """One officer, however their name is typed: by employee number if known."""
-    if employee_number:
-        return f"nip:{employee_number.strip()}"
-    return "name:" + " ".join(name.casefold().split())
+def officer_key(employee_number: str) -> str:
+    """One officer, however the number is typed: "1982 0311" is "19820311"."""
+    return "nip:" + "".join(c for c in employee_number if c.isalnum()).upper()
 
 
 class Schedule(Aggregate):

@@ -12,7 +12,10 @@ def make_application(
     env: dict[str, str], settings: SchedulingSettings
 ) -> SchedulingApplication:
     return SchedulingApplication(
-        env=env, assignment_format=settings.assignment_format()
+        env=env,
+        assignment_format=settings.assignment_format(),
+        max_visit_days=settings.max_visit_days,
+        horizon_days=settings.horizon_days,
     )
 
 

@@ -128,7 +128,7 @@ def test_a_whatsapp_request_is_answered_through_the_gateway(
 
     wait_for(lambda: broker.envelopes("NOTIFIER"))
     [call] = Gateway.received
-    assert call["body"]["to"] == "+62 812 2233 4455"
+    assert call["body"]["to"] == "6281222334455"
     assert call["auth"] == "Bearer test-gateway-token"
     assert call["body"]["idempotency_key"]
 

@@ -14,7 +14,12 @@ from services.notifier.domain import (
     Purpose,
     delivery_channel_for,
 )
-from services.notifier.transports import DeliveryError, OutgoingMessage, Transport
+from services.notifier.transports import (
+    DeliveryError,
+    OutgoingMessage,
+    Transport,
+    whatsapp_number,
+)
 from tests.builders import POPO, deliver, rejection_letter_issued, request_submitted
 
 
@@ -153,3 +158,16 @@ def test_failing_deliveries_are_retried_then_handed_to_staff() -> None:
     assert notification.attempts == 2
     assert notification.status == NotificationStatus.AWAITING_CONFIRMATION
     assert "connection refused" in (notification.last_error or "")
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [
+        ("+62 812 2233 4455", "6281222334455"),
+        ("0812-2233-4455", "6281222334455"),
+        ("+62 (812) 1111-2222", "6281211112222"),
+        ("+60 12 345 6789", "60123456789"),
+    ],
+)
+def test_whatsapp_gets_the_international_number(written: str, number: str) -> None:
+    assert whatsapp_number(written) == number

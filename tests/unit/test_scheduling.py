@@ -25,7 +25,9 @@ TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
 ASEP = OfficerAssignment(
     name="Asep Suryana", employee_number="198203112006041001", role=None
 )
-DEWI = OfficerAssignment(name="Dewi Lestari", employee_number=None, role=None)
+DEWI = OfficerAssignment(
+    name="Dewi Lestari", employee_number="199001052014022002", role=None
+)
 
 
 def draft(
@@ -74,7 +76,7 @@ def test_refuses_an_officer_already_booked_for_overlapping_days() -> None:
     first, second = approved(app, 1), approved(app, 2)
     app.issue_schedule(first, draft(TODAY, TODAY + timedelta(days=2)))
     same_officer_other_spelling = OfficerAssignment(
-        name="ASEP  suryana", employee_number="198203112006041001", role=None
+        name="Asep", employee_number="1982 0311 2006 04 1 001", role=None
     )
 
     with pytest.raises(OfficerBookedError) as refused:
@@ -156,3 +158,17 @@ def test_a_schedule_is_dated_when_issued_not_when_approved() -> None:
 
     assert schedule.plan is not None
     assert schedule.plan["issued_at"] == schedule.modified_on > approved_at
+
+
+def test_refuses_a_visit_longer_than_allowed_or_too_far_ahead() -> None:
+    app = SchedulingApplication(env=POPO, max_visit_days=3, horizon_days=30)
+    request_id = approved(app, 1)
+
+    with pytest.raises(InvalidScheduleError) as too_long:
+        app.issue_schedule(request_id, draft(TODAY, TODAY + timedelta(days=3)))
+    with pytest.raises(InvalidScheduleError) as too_far:
+        far = TODAY + timedelta(days=31)
+        app.issue_schedule(request_id, draft(far, far))
+
+    assert too_long.value.data["field"] == "visit_end"
+    assert too_far.value.data["field"] == "visit_start"
