@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -14,6 +18,8 @@ from pydantic import (
     Field,
     field_validator,
 )
+from starlette.datastructures import FormData
+from starlette.types import Message
 
 from purnajual.inputs import Text
 from purnajual.web import runtime_of
@@ -154,10 +160,108 @@ def intake_app(request: Request) -> IntakeApplication:
 
 
 IntakeApp = Annotated[IntakeApplication, Depends(intake_app)]
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def submission_from_form(form: FormData) -> dict[str, Any]:
+    """A submission posted as a web form, in the shape of the JSON body.
+
+    Fields are named as in JSON, the stakeholder's with a prefix
+    (``stakeholder.institution`` or ``stakeholder[institution]``); services
+    repeat the field or separate codes with commas. Files are refused: the
+    request letter is text, and an attachment belongs in a link.
+    """
+    data: dict[str, Any] = {}
+    stakeholder: dict[str, Any] = {}
+    for name, value in form.multi_items():
+        if not isinstance(value, str):
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", name),
+                        "msg": "Attachments are not accepted; put a link to the "
+                        "document in the description.",
+                        "type": "value_error",
+                    }
+                ]
+            )
+        if name.startswith(("stakeholder.", "stakeholder[")):
+            stakeholder[name[len("stakeholder.") :].rstrip("]")] = value
+        elif name == "services":
+            data.setdefault("services", []).extend(
+                code.strip() for code in value.split(",") if code.strip()
+            )
+        else:
+            data[name] = value
+    if stakeholder:
+        data["stakeholder"] = stakeholder
+    return data
+
+
+class FormsAsJson(APIRoute):
+    """Lets a route whose body is a JSON model also take the same as a web form.
+
+    Forms come from the center's own website and online form; the route and
+    its validation stay one, the form is only rewritten as its JSON twin.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_form_or_json(request: Request) -> Response:
+            content_type = request.headers.get("content-type", "").split(";")[0]
+            if content_type.strip().lower() not in FORM_CONTENT_TYPES:
+                return await handle(request)
+            async with request.form(max_fields=200) as form:
+                body = json.dumps(submission_from_form(form)).encode()
+            headers = [
+                (name, value)
+                for name, value in request.scope["headers"]
+                if name not in (b"content-type", b"content-length")
+            ] + [(b"content-type", b"application/json")]
+
+            async def receive() -> Message:
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            return await handle(Request({**request.scope, "headers": headers}, receive))
+
+        return handle_form_or_json
+
+
+def _form_schema() -> dict[str, Any]:
+    stakeholder = {
+        f"stakeholder.{name}": {"type": "string"} for name in StakeholderIn.model_fields
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "channel": {"type": "string", "enum": [c.value for c in Channel]},
+            "channel_message_id": {"type": "string"},
+            "received_at": {"type": "string", "format": "date-time"},
+            "services": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Repeat the field, or separate codes with commas.",
+            },
+            "description": {"type": "string"},
+            **stakeholder,
+        },
+        "required": [
+            "channel",
+            "channel_message_id",
+            "services",
+            "description",
+            "stakeholder.institution",
+            "stakeholder.contact_name",
+        ],
+    }
+
+
 router = APIRouter(tags=["requests"])
+forms_router = APIRouter(tags=["requests"], route_class=FormsAsJson)
 
 
-@router.post(
+@forms_router.post(
     "/requests",
     status_code=status.HTTP_201_CREATED,
     response_model=SubmissionOut,
@@ -168,6 +272,14 @@ router = APIRouter(tags=["requests"])
         },
     },
     summary="Submit a request from any channel",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                content_type: {"schema": _form_schema()}
+                for content_type in FORM_CONTENT_TYPES
+            }
+        }
+    },
 )
 def submit_request(
     body: SubmissionIn, app: IntakeApp, response: Response

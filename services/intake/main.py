@@ -29,7 +29,7 @@ INTAKE = ServiceDefinition(
         "form, email, WhatsApp, post, fax, phone, walk-in), registers each once, and "
         "shows each request's status and timeline."
     ),
-    routers=[api.router],
+    routers=[api.forms_router, api.router],
     settings_class=IntakeSettings,
     make_application=make_application,
     translate=messaging.to_integration_event,

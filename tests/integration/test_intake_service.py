@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import httpx
 import pytest
 
 from purnajual.contracts import RequestSubmitted
@@ -133,3 +134,62 @@ def test_requests_survive_a_restart(intake: ServiceProcess) -> None:
 def _consumer(service: ServiceProcess, durable: str) -> dict[str, object]:
     consumers: dict[str, dict[str, object]] = service.get("/ready").json()["consumers"]
     return consumers[durable]
+
+
+WORDS_IN_MANY_SCRIPTS = "H. Ma'ruf — ꦱꦸꦫꦠ꧀ ꦥꦚꦸꦮꦸꦤ꧀, طلب خدمة, 👩🏽‍🌾🐄 sapi, Cafe\u0301"
+
+
+def form_fields(channel_message_id: str) -> list[tuple[str, str]]:
+    return [
+        ("channel", "online_form"),
+        ("channel_message_id", channel_message_id),
+        ("stakeholder.institution", "Kelompok Tani Ternak Sri Rejeki"),
+        ("stakeholder[contact_name]", WORDS_IN_MANY_SCRIPTS),
+        ("stakeholder.email", "sri.rejeki@example.id"),
+        ("services", "field_semen_test,complaint"),
+        ("description", WORDS_IN_MANY_SCRIPTS),
+    ]
+
+
+def test_a_web_form_is_taken_like_json_and_text_survives_unchanged(
+    intake: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    urlencoded = intake.post("/requests", data=dict(form_fields("form-1")))
+    multipart = httpx.post(
+        f"{intake.url}/requests",
+        files=[(name, (None, value)) for name, value in form_fields("form-2")],
+        timeout=10,
+    )
+
+    assert (urlencoded.status_code, multipart.status_code) == (201, 201)
+    for answer in (urlencoded, multipart):
+        view = intake.get(f"/requests/{answer.json()['reference']}").json()
+        assert view["stakeholder"]["contact_name"] == WORDS_IN_MANY_SCRIPTS
+        assert view["description"] == WORDS_IN_MANY_SCRIPTS
+        assert view["services"] == ["field_semen_test", "complaint"]
+    published = wait_for(lambda: len(Broker(fresh_nats.url).envelopes("INTAKE")) == 2)
+    assert published
+
+
+def test_an_attachment_is_refused_by_name(intake: ServiceProcess) -> None:
+    response = httpx.post(
+        f"{intake.url}/requests",
+        data=dict(form_fields("form-3")),
+        files={"letter": ("surat.pdf", b"%PDF-1.4", "application/pdf")},
+        timeout=10,
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.letter"
+    assert intake.get("/requests").json()["total"] == 0
+
+
+def test_a_form_with_a_missing_field_names_it(intake: ServiceProcess) -> None:
+    fields = dict(form_fields("form-4"))
+    del fields["stakeholder.institution"]
+
+    response = intake.post("/requests", data=fields)
+
+    assert response.status_code == 422
+    fields_at_fault = [error["field"] for error in response.json()["errors"]]
+    assert "body.stakeholder.institution" in fields_at_fault
