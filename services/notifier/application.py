@@ -115,6 +115,7 @@ class NotifierApplication(ServiceApplication):
             recipient_name=notification.recipient_name or "",
             subject=notification.subject,
             text=messages.letter(notification.recipient_name or "", notification.body),
+            in_reply_to=notification.in_reply_to,
         )
 
         # Send first, then record: a crash in between sends once more later.
@@ -183,6 +184,7 @@ class NotifierApplication(ServiceApplication):
             reference=submitted.reference,
             request_channel=submitted.channel,
             contact=submitted.stakeholder.model_dump(),
+            channel_message_id=submitted.channel_message_id,
         )
         waiting: list[Notification] = [
             self.repository.get(notification_id) for notification_id in parked
@@ -234,10 +236,15 @@ class NotifierApplication(ServiceApplication):
         )
         name = recipient.contact.get("contact_name") or ""
         institution = recipient.contact.get("institution")
+        # An email request is answered in its own thread.
+        answers_email = (
+            channel == DeliveryChannel.EMAIL and recipient.request_channel == "email"
+        )
         notification.address(
             channel=channel.value,
             destination=destination,
             recipient_name=f"{name} ({institution})" if institution else name,
+            in_reply_to=recipient.channel_message_id if answers_email else None,
         )
 
     def _recipient(self, request_id: UUID) -> Recipient:

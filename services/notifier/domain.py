@@ -94,10 +94,18 @@ class Recipient(Aggregate):
         request_id: UUID
 
     class ContactRegistered(Aggregate.Event):
+        """Version 2 keeps the channel's message id, to answer in its thread."""
+
         TOPIC = "notifier.Recipient.ContactRegistered"
+        class_version = 2
         reference: str
         request_channel: str
         contact: dict[str, Any]
+        channel_message_id: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["channel_message_id"] = None
 
     class NotificationParked(Aggregate.Event):
         TOPIC = "notifier.Recipient.NotificationParked"
@@ -113,15 +121,21 @@ class Recipient(Aggregate):
         self.reference: str | None = None
         self.request_channel: str | None = None
         self.contact: dict[str, Any] | None = None
+        self.channel_message_id: str | None = None
         self.parked: list[UUID] = []
 
     @event(ContactRegistered)
     def register_contact(
-        self, reference: str, request_channel: str, contact: dict[str, Any]
+        self,
+        reference: str,
+        request_channel: str,
+        contact: dict[str, Any],
+        channel_message_id: str | None,
     ) -> None:
         self.reference = reference
         self.request_channel = request_channel
         self.contact = contact
+        self.channel_message_id = channel_message_id
         self.parked = []
 
     @event(NotificationParked)
@@ -147,10 +161,18 @@ class Notification(Aggregate):
         source_event: str
 
     class Addressed(Aggregate.Event):
+        """Version 2 names the message this one answers (email threading)."""
+
         TOPIC = "notifier.Notification.Addressed"
+        class_version = 2
         channel: str
         destination: str
         recipient_name: str
+        in_reply_to: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["in_reply_to"] = None
 
     class DeliveryFailed(Aggregate.Event):
         TOPIC = "notifier.Notification.DeliveryFailed"
@@ -200,6 +222,7 @@ class Notification(Aggregate):
         self.channel: DeliveryChannel | None = None
         self.destination: str | None = None
         self.recipient_name: str | None = None
+        self.in_reply_to: str | None = None
         self.attempts = 0
         self.last_error: str | None = None
         self.retry_at: datetime | None = None
@@ -207,11 +230,18 @@ class Notification(Aggregate):
         self.confirmed_by: str | None = None
 
     @event(Addressed)
-    def address(self, channel: str, destination: str, recipient_name: str) -> None:
+    def address(
+        self,
+        channel: str,
+        destination: str,
+        recipient_name: str,
+        in_reply_to: str | None,
+    ) -> None:
         """Fixes where the message goes; machines send, staff deliver by hand."""
         self.channel = DeliveryChannel(channel)
         self.destination = destination
         self.recipient_name = recipient_name
+        self.in_reply_to = in_reply_to
         self.status = (
             NotificationStatus.AWAITING_CONFIRMATION
             if self.channel == DeliveryChannel.MANUAL

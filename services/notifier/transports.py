@@ -37,6 +37,7 @@ class OutgoingMessage:
     recipient_name: str
     subject: str
     text: str
+    in_reply_to: str | None = None
 
 
 class Transport(Protocol):
@@ -91,14 +92,10 @@ class SmtpTransport:
         self.timeout_seconds = timeout_seconds
 
     def send(self, message: OutgoingMessage) -> None:
-        email = EmailMessage()
-        email["From"] = self.sender
-        email["To"] = message.destination
-        email["Subject"] = message.subject
-        email["Date"] = formatdate(localtime=False)
-        email["Message-ID"] = f"<{message.notification_id}@purnajual.biblembang.id>"
-        email["X-Purnajual-Reference"] = message.reference
-        email.set_content(message.text)
+        try:
+            email = self._compose(message)
+        except ValueError as error:
+            raise DeliveryError(f"cannot write this email: {error}") from error
         try:
             with smtplib.SMTP(
                 self.host, self.port, timeout=self.timeout_seconds
@@ -110,6 +107,25 @@ class SmtpTransport:
                 smtp.send_message(email)
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {error}") from error
+
+    def _compose(self, message: OutgoingMessage) -> EmailMessage:
+        """The email; raises ``ValueError`` for an address or header it refuses."""
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.destination
+        email["Subject"] = message.subject
+        email["Date"] = formatdate(localtime=False)
+        email["Message-ID"] = f"<{message.notification_id}@purnajual.biblembang.id>"
+        email["X-Purnajual-Reference"] = message.reference
+        if message.in_reply_to:
+            # The id came from outside: no whitespace may reach a header.
+            thread = "".join(message.in_reply_to.split())
+            if not thread.startswith("<"):
+                thread = f"<{thread}>"
+            email["In-Reply-To"] = thread
+            email["References"] = thread
+        email.set_content(message.text)
+        return email
 
 
 def whatsapp_number(phone: str) -> str:

@@ -114,6 +114,7 @@ def test_an_email_request_gets_its_receipt_by_smtp_once(
     assert len(box.messages) == 1
     assert box.messages[0]["To"] == "keswan@garut.example.id"
     assert "PPJ-2026-00001" in box.messages[0].get_payload()
+    assert box.messages[0]["In-Reply-To"] == "<msg-1>"
     assert box.messages[0]["Message-ID"].startswith(
         f"<{delivered[0].data.notification_id}"
     )
