@@ -65,6 +65,8 @@ ACK_WAIT_SECONDS = 5.0
 MAX_RETRY_DELAY_SECONDS = 5.0
 PROCESSING_ATTEMPTS_BEFORE_DEAD_LETTER = 5
 STOP_TIMEOUT_SECONDS = 5.0
+STALL_CHECK_SECONDS = 5.0
+STALL_SECONDS = 10.0
 DEAD_LETTER_REASON_HEADER = "Purnajual-Dead-Letter-Reason"
 ORIGINAL_SUBJECT_HEADER = "Purnajual-Original-Subject"
 CONSUMER_HEADER = "Purnajual-Consumer"
@@ -237,10 +239,17 @@ async def publish_until_stored(js: JetStreamContext, envelope: Envelope) -> None
 class ConsumerStatus:
     attached: bool = False
     last_fetch_monotonic: float = 0.0
+    last_message_monotonic: float = 0.0
+    pending: int = 0
     processed: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    stalls: int = 0
     last_error: str | None = None
+
+
+class ConsumerStalledError(Exception):
+    """The server holds messages for us, but fetches bring none."""
 
 
 class UpstreamConsumer:
@@ -307,7 +316,14 @@ class UpstreamConsumer:
     async def _consume(
         self, js: JetStreamContext, subscription: JetStreamContext.PullSubscription
     ) -> None:
+        self.status.last_message_monotonic = time.monotonic()
+        next_check = time.monotonic() + STALL_CHECK_SECONDS
         while True:
+            # Now and then, ask the server whether it holds messages we miss.
+            if time.monotonic() >= next_check:
+                await self._check_for_stall(subscription)
+                next_check = time.monotonic() + STALL_CHECK_SECONDS
+
             try:
                 messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT_SECONDS)
             except nats.errors.TimeoutError:
@@ -315,8 +331,33 @@ class UpstreamConsumer:
                 self.status.last_fetch_monotonic = time.monotonic()
                 continue
             self.status.last_fetch_monotonic = time.monotonic()
+            self.status.last_message_monotonic = time.monotonic()
             for message in messages:
                 await self._handle(js, message)
+
+    async def _check_for_stall(
+        self, subscription: JetStreamContext.PullSubscription
+    ) -> None:
+        """Raises ``ConsumerStalledError`` when messages wait but none arrive.
+
+        A pull subscription can survive a reconnect and yet never receive
+        again; only the server's count of pending messages shows it. Raising
+        makes ``run`` attach a fresh subscription, without a restart.
+        """
+        info = await subscription.consumer_info()
+        self.status.pending = info.num_pending or 0
+        quiet_for = time.monotonic() - self.status.last_message_monotonic
+        if (
+            self.status.pending
+            and not info.num_ack_pending
+            and quiet_for > STALL_SECONDS
+        ):
+            self.status.stalls += 1
+            logger.warning(
+                "consumer stalled, re-attaching",
+                extra={"consumer": self.durable, "pending": self.status.pending},
+            )
+            raise ConsumerStalledError(f"{self.status.pending} messages wait")
 
     async def _handle(self, js: JetStreamContext, message: Msg) -> None:
         # A message we cannot even read will never get better: set it aside.
@@ -342,12 +383,29 @@ class UpstreamConsumer:
             await message.ack_sync()
             return
 
-        # Apply it; a failure is retried later, and set aside if it persists.
-        try:
-            await self._apply_keeping_message(message, envelope)
-        except Exception as error:
-            await self._retry_or_dead_letter(js, message, envelope, error)
-            return
+        # Apply it, retrying in place: letting the server redeliver it later
+        # would let the next message overtake it. Set it aside if it persists.
+        for attempt in range(1, PROCESSING_ATTEMPTS_BEFORE_DEAD_LETTER + 1):
+            try:
+                await self._apply_keeping_message(message, envelope)
+                break
+            except Exception as error:
+                _raise_if_stopping()
+                if attempt == PROCESSING_ATTEMPTS_BEFORE_DEAD_LETTER:
+                    logger.exception(
+                        "event failed repeatedly",
+                        exc_info=error,
+                        extra=_log_fields(envelope, message),
+                    )
+                    await self._dead_letter(
+                        js, message, f"processing failed: {error!r}"
+                    )
+                    return
+                logger.warning(
+                    "event failed, retrying",
+                    extra={**_log_fields(envelope, message), "error": repr(error)},
+                )
+                await self._wait_keeping_message(message, min(2.0**attempt, 30.0))
         self.status.processed += 1
         logger.debug("event applied", extra=_log_fields(envelope, message))
         await message.ack_sync()
@@ -387,23 +445,12 @@ class UpstreamConsumer:
                     raise
                 time.sleep(0.01 * attempt)
 
-    async def _retry_or_dead_letter(
-        self, js: JetStreamContext, message: Msg, envelope: Envelope, error: Exception
-    ) -> None:
-        delivered = message.metadata.num_delivered
-        if delivered >= PROCESSING_ATTEMPTS_BEFORE_DEAD_LETTER:
-            logger.exception(
-                "event failed repeatedly",
-                exc_info=error,
-                extra=_log_fields(envelope, message),
-            )
-            await self._dead_letter(js, message, f"processing failed: {error!r}")
-            return
-        logger.warning(
-            "event failed, will be redelivered",
-            extra={**_log_fields(envelope, message), "error": repr(error)},
-        )
-        await message.nak(delay=min(2.0**delivered, 30.0))
+    async def _wait_keeping_message(self, message: Msg, seconds: float) -> None:
+        """Pauses before a retry without letting the message go back."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, ACK_WAIT_SECONDS / 2))
+            await message.in_progress()
 
     async def _dead_letter(
         self, js: JetStreamContext, message: Msg, reason: str
@@ -512,6 +559,8 @@ class Messaging:
                 "processed": consumer.status.processed,
                 "duplicates": consumer.status.duplicates,
                 "dead_lettered": consumer.status.dead_lettered,
+                "pending": consumer.status.pending,
+                "stalls": consumer.status.stalls,
                 "last_error": consumer.status.last_error,
             }
             for consumer in self.consumers

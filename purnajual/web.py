@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -403,6 +403,48 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def prometheus_text(service: str, messaging: Messaging, relay_lag: int | None) -> str:
+    """The service's metrics: one family per line group, labelled by consumer."""
+    lines = [
+        "# HELP purnajual_nats_connected 1 while connected to NATS.",
+        "# TYPE purnajual_nats_connected gauge",
+        f'purnajual_nats_connected{{service="{service}"}} '
+        f"{int(messaging.is_ready()[1]['nats_connected'])}",
+    ]
+    if relay_lag is not None:
+        lines += [
+            "# HELP purnajual_relay_lag Log positions committed, not yet published.",
+            "# TYPE purnajual_relay_lag gauge",
+            f'purnajual_relay_lag{{service="{service}"}} {relay_lag}',
+        ]
+    families = [
+        ("consumer_attached", "gauge", "1 while the consumer is attached.", "attached"),
+        ("consumer_pending", "gauge", "Messages waiting on the server.", "pending"),
+        ("consumer_processed_total", "counter", "Events applied.", "processed"),
+        ("consumer_duplicates_total", "counter", "Redeliveries skipped.", "duplicates"),
+        (
+            "consumer_dead_lettered_total",
+            "counter",
+            "Messages set aside.",
+            "dead_lettered",
+        ),
+        ("consumer_stalls_total", "counter", "Silent stalls recovered.", "stalls"),
+    ]
+    for name, kind, help_text, attribute in families:
+        lines += [
+            f"# HELP purnajual_{name} {help_text}",
+            f"# TYPE purnajual_{name} {kind}",
+        ]
+        for consumer in messaging.consumers:
+            labels = f'service="{service}",consumer="{consumer.durable}"'
+            value = int(getattr(consumer.status, attribute))
+            lines.append(f"purnajual_{name}{{{labels}}} {value}")
+    return "\n".join(lines) + "\n"
+
+
 class Readiness(BaseModel):
     service: str
     ready: bool
@@ -461,5 +503,27 @@ def _probes_router(service: str) -> APIRouter:
             **messaging,
         }
         return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics of the relay and the consumers",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {PROMETHEUS_TEXT: {}}}},
+    )
+    async def metrics(request: Request) -> PlainTextResponse:
+        """Counters and gauges in the Prometheus text format."""
+        runtime = runtime_of(request)
+        lag: int | None = None
+        if runtime.messaging.relay is not None:
+            try:
+                lag = await asyncio.wait_for(
+                    asyncio.to_thread(runtime.messaging.relay.lag), 3
+                )
+            except Exception as error:
+                logger.warning(
+                    "metrics: relay lag unknown", extra={"error": repr(error)}
+                )
+        text = prometheus_text(service, runtime.messaging, lag)
+        return PlainTextResponse(text, media_type=PROMETHEUS_TEXT)
 
     return router
