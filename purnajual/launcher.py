@@ -118,14 +118,17 @@ def wait_until_ready(started: list[Started]) -> None:
 
 def stop(started: list[Started]) -> None:
     """Stops the services first and NATS last, each given time to finish."""
-    for item in reversed(started):
-        if item.process.poll() is None:
-            item.process.send_signal(signal.SIGTERM)
-    for item in reversed(started):
-        try:
-            item.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            item.process.kill()
+    services = [item for item in started if item.name != "nats-server"]
+    servers = [item for item in started if item.name == "nats-server"]
+    for group in (services, servers):
+        for item in group:
+            if item.process.poll() is None:
+                item.process.send_signal(signal.SIGTERM)
+        for item in group:
+            try:
+                item.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                item.process.kill()
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from purnajual.contracts import StreamSpec
 from purnajual.messaging import Messaging, Translator
 from purnajual.observability import configure_logging
-from purnajual.persistence import ServiceApplication, event_store_env
+from purnajual.persistence import ServiceApplication, event_store_env, store_probe
 from purnajual.settings import ServiceSettings
 from purnajual.web import Runtime, create_service_api
 
@@ -60,6 +60,7 @@ class ServiceDefinition(Generic[SettingsT, AppT]):
                     stream_replicas=settings.stream_replicas,
                 ),
                 workers=self.make_workers(application, settings),
+                store_answers=store_probe(settings.database_url),
             )
 
         return create_service_api(

@@ -36,6 +36,8 @@ from purnajual.persistence import ServiceApplication
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+STORE_WATCH_SECONDS = 1.0
+_PROBE_PATHS = frozenset({"/health", "/ready", "/metrics"})
 PROBLEM_TYPE_BASE = "https://purnajual.biblembang.id/problems/"
 Responses = dict[int | str, dict[str, Any]]
 
@@ -184,6 +186,35 @@ def install_problem_handlers(api: FastAPI) -> None:
         )
 
 
+class FailFastWhileStoreDown:
+    """Answers 503 at once while the event store is known to be down.
+
+    The probes stay open: ``/ready`` must say why the service is not ready.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime = (
+            getattr(scope["app"].state, "runtime", None)
+            if scope["type"] == "http"
+            else None
+        )
+        if runtime is None or runtime.store_up or scope["path"] in _PROBE_PATHS:
+            await self.app(scope, receive, send)
+            return
+        response = problem_response(
+            status=503,
+            title="Event store unavailable",
+            problem="store-unavailable",
+            detail="The database does not answer; try again in a few seconds.",
+            instance=scope["path"],
+            headers={"Retry-After": "2"},
+        )
+        await response(scope, receive, send)
+
+
 class UnexpectedErrors:
     """Answers any error no handler took with a 500 problem, logged once.
 
@@ -297,6 +328,22 @@ class Runtime:
     app: ServiceApplication
     messaging: Messaging
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    store_answers: Callable[[], bool] = lambda: True
+    store_up: bool = True
+
+    async def watch_store(self) -> None:
+        """Notes every second whether the event store answers.
+
+        The store library retries a failing call for many seconds; while the
+        store is known to be down, requests are refused at once instead.
+        """
+        while True:
+            up = await asyncio.to_thread(self.store_answers)
+            if up != self.store_up:
+                log = logger.info if up else logger.warning
+                log("event store " + ("back" if up else "down"))
+            self.store_up = up
+            await asyncio.sleep(STORE_WATCH_SECONDS)
 
 
 RuntimeFactory = Callable[[], Runtime]
@@ -320,7 +367,8 @@ def create_service_api(
         api.state.runtime = runtime
         await runtime.messaging.start()
         workers: list[asyncio.Future[None]] = [
-            asyncio.ensure_future(worker()) for worker in runtime.workers
+            asyncio.ensure_future(worker())
+            for worker in [*runtime.workers, runtime.watch_store]
         ]
         logger.info("service started")
         try:
@@ -339,6 +387,7 @@ def create_service_api(
     )
     install_problem_handlers(api)
     api.add_middleware(UnexpectedErrors)
+    api.add_middleware(FailFastWhileStoreDown)
     api.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
     api.include_router(_probes_router(service))
     for router in routers:

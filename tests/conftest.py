@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Broker, NatsServer, PostgresServer, ServiceProcess
+from tests.support import (
+    Broker,
+    NatsServer,
+    OwnPostgres,
+    PostgresServer,
+    ServiceProcess,
+)
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +44,9 @@ def _postgres_admin_url() -> Iterator[str | None]:
     configured = os.environ.get("PURNAJUAL_TEST_DATABASE_URL")
     if configured:
         yield configured
+        return
+    if not (os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists()):
+        yield None
         return
     try:
         from testcontainers.community.postgres import PostgresContainer
@@ -98,3 +107,13 @@ def service_process(tmp_path: Path) -> Iterator[ServiceFactory]:
     yield make
     for service in made:
         service.stop()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A PostgreSQL cluster of this test alone, which it may stop and restart."""
+    server = OwnPostgres()
+    server.create()
+    server.start()
+    yield server
+    server.remove()

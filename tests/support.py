@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -286,3 +288,71 @@ class Broker:
             for envelope in self.envelopes(stream)
             if request_id is None or envelope.subject == request_id
         ]
+
+
+class OwnPostgres:
+    """A PostgreSQL cluster of the test's own, which it may stop and restart.
+
+    Made with the machine's ``initdb`` and ``pg_ctl``; as root they run as the
+    ``postgres`` user, since PostgreSQL refuses to run as root.
+    """
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="purnajual-pg-"))
+        self.directory.chmod(0o755)
+        self.data = self.directory / "data"
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(
+            [*prefix, *command], check=True, capture_output=True, timeout=120
+        )
+
+    def create(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        self._run(
+            _pg_binary("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+        self._run(
+            _pg_binary("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.directory / "server.log"),
+            "-w",
+            "start",
+        )
+
+    def stop(self) -> None:
+        self._run(
+            _pg_binary("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"
+        )
+
+    def execute(self, statement: str) -> None:
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(statement.encode())
+
+    def remove(self) -> None:
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _pg_binary(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} not found: install PostgreSQL's server tools")
+    return found

@@ -33,7 +33,9 @@ DEFAULT_NATS_URL = "nats://127.0.0.1:14222"
 async def list_dead_letters(js: JetStreamContext) -> list[str]:
     """One line per dead letter, oldest first."""
     info = await js.stream_info(DEAD_LETTER_STREAM_NAME)
-    lines = []
+    lines: list[str] = []
+    if not info.state.messages:
+        return lines
     for sequence in range(info.state.first_seq, info.state.last_seq + 1):
         try:
             message = await js.get_msg(DEAD_LETTER_STREAM_NAME, sequence)

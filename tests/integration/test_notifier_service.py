@@ -209,6 +209,7 @@ def test_a_replayed_dead_letter_is_applied_once_by_the_service_that_set_it_aside
     notifier: ServiceProcess, fresh_nats: NatsServer
 ) -> None:
     broker = Broker(fresh_nats.url)
+    assert run_tool("list", nats_url=fresh_nats.url).strip() == "no dead letters"
     later, set_aside = request_submitted(), request_submitted()
     broker.publish("intake", 2, later)
     wait_for(

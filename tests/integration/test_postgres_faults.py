@@ -1,0 +1,71 @@
+"""PostgreSQL restarted under load, and connections the server closes when idle."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.builders import submission
+from tests.conftest import ServiceFactory
+from tests.support import NatsServer, OwnPostgres, wait_for
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_restart_of_postgres_under_load_fails_fast_with_503_then_recovers(
+    service_process: ServiceFactory, own_postgres: OwnPostgres, fresh_nats: NatsServer
+) -> None:
+    intake = service_process(
+        "intake", DATABASE_URL=own_postgres.url, NATS_URL=fresh_nats.url
+    )
+    intake.start()
+    answers: list[tuple[int, float]] = []
+    stop = threading.Event()
+
+    def submit_until_stopped() -> None:
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                started = time.monotonic()
+                response = client.post(f"{intake.url}/requests", json=submission())
+                answers.append((response.status_code, time.monotonic() - started))
+
+    sender = threading.Thread(target=submit_until_stopped)
+    sender.start()
+    wait_for(lambda: len(answers) >= 5)
+    own_postgres.stop()
+    time.sleep(2)
+    started = time.monotonic()
+    while_down = intake.post("/requests", json=submission())
+    refused_in = time.monotonic() - started
+    own_postgres.start()
+    wait_for(lambda: intake.post("/requests", json=submission()).status_code == 201)
+    stop.set()
+    sender.join()
+
+    assert while_down.status_code == 503
+    assert while_down.headers["content-type"] == "application/problem+json"
+    assert while_down.headers["retry-after"] == "2"
+    assert refused_in < 1
+    assert {status for status, _ in answers} <= {201, 503}
+    assert len([seconds for _, seconds in answers if seconds > 2]) <= 1
+    wait_for(lambda: intake.get("/ready").status_code == 200)
+
+
+def test_connections_closed_by_the_server_after_idling_are_replaced(
+    service_process: ServiceFactory, own_postgres: OwnPostgres, fresh_nats: NatsServer
+) -> None:
+    own_postgres.execute("ALTER SYSTEM SET idle_session_timeout = '1s'")
+    own_postgres.execute("SELECT pg_reload_conf()")
+    intake = service_process(
+        "intake", DATABASE_URL=own_postgres.url, NATS_URL=fresh_nats.url
+    )
+    intake.start()
+    assert intake.post("/requests", json=submission()).status_code == 201
+
+    time.sleep(3)
+
+    assert intake.post("/requests", json=submission()).status_code == 201
+    assert intake.get("/requests").json()["total"] == 2
