@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test walkthrough bench clean lint dead-letters
+.PHONY: run test walkthrough bench clean lint dead-letters rebuild-views
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON)"; exit 1; }
@@ -35,6 +35,10 @@ walkthrough: $(STAMP)
 ## Lists the messages consumers set aside (see docs/operations.md).
 dead-letters: $(STAMP)
 	$(BIN)/python -m tools.deadletters list
+
+## Rebuilds every read model from the events and checks it (needs `make run`).
+rebuild-views: $(STAMP)
+	$(BIN)/python -m tools.rebuild
 
 ## Commit-to-effect latency and memory at rest (starts its own system).
 bench: $(STAMP)

@@ -198,6 +198,21 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         for listener in listeners:
             listener()
 
+    def rebuild_views(self) -> bool:
+        """Rebuilds the read model from the whole log and swaps it in.
+
+        Answers whether the rebuilt view equals the one it replaces.
+        """
+        view = getattr(self, "view", None)
+        if view is None:
+            return True
+        fresh, same = view.rebuilt()
+        # Each service types its own ``view``; this base class cannot name it.
+        setattr(self, "view", fresh)  # noqa: B010
+        if not same:
+            logger.warning("a rebuilt view differed from the live one")
+        return bool(same)
+
     def process_upstream(self, envelope: object, tracking: Tracking) -> None:
         """Runs the policy on an upstream event and records its position with it.
 

@@ -13,6 +13,7 @@ transaction as the tracking record instead.
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 from uuid import UUID
@@ -23,11 +24,12 @@ from purnajual.persistence import ServiceApplication
 
 
 class LogView:
-    """Base of the in-memory views; subclasses implement ``apply``."""
+    """Base of the in-memory views: rows by id, kept by ``apply``."""
 
     def __init__(self, app: ServiceApplication) -> None:
         self.app = app
         self.position = 0
+        self.rows: dict[UUID, Any] = {}
         self._lock = threading.Lock()
 
     def catch_up(self) -> None:
@@ -44,6 +46,17 @@ class LogView:
     def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
         raise NotImplementedError
 
-    def snapshot(self) -> Any:
-        """The view's state, for comparing a rebuilt view with the live one."""
-        raise NotImplementedError
+    def snapshot(self) -> dict[UUID, Any]:
+        """A copy of the rows, caught up, for comparing two views."""
+        self.catch_up()
+        with self._lock:
+            return copy.deepcopy(self.rows)
+
+    def rebuilt(self) -> tuple[LogView, bool]:
+        """A new view of the same kind built from the whole log, and whether it
+        equals this one at the same position of the log."""
+        fresh = type(self)(self.app)
+        while True:
+            live, again = self.snapshot(), fresh.snapshot()
+            if fresh.position == self.position:
+                return fresh, again == live

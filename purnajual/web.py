@@ -494,6 +494,14 @@ def prometheus_text(service: str, messaging: Messaging, relay_lag: int | None) -
     return "\n".join(lines) + "\n"
 
 
+class ViewRebuild(BaseModel):
+    service: str
+    rows: int = Field(description="Rows in the rebuilt read model")
+    equal_to_live: bool = Field(
+        description="Whether the rebuilt model equals the one it replaced"
+    )
+
+
 class Readiness(BaseModel):
     service: str
     ready: bool
@@ -574,5 +582,18 @@ def _probes_router(service: str) -> APIRouter:
                 )
         text = prometheus_text(service, runtime.messaging, lag)
         return PlainTextResponse(text, media_type=PROMETHEUS_TEXT)
+
+    @router.post(
+        "/admin/rebuild-views",
+        response_model=ViewRebuild,
+        summary="Rebuild the read models from the events",
+    )
+    async def rebuild_views(request: Request) -> ViewRebuild:
+        """Replays the whole event log into fresh read models and swaps them in."""
+        app = runtime_of(request).app
+        equal = await asyncio.to_thread(app.rebuild_views)
+        view = getattr(app, "view", None)
+        rows = len(view.rows) if view is not None else 0
+        return ViewRebuild(service=service, rows=rows, equal_to_live=equal)
 
     return router

@@ -173,7 +173,3 @@ class ApprovalsView(LogView):
             row for row in self.rows.values() if status is None or row.status == status
         ]
         return sorted(rows, key=lambda row: row.submitted_at)
-
-    def snapshot(self) -> dict[UUID, ApprovalRow]:
-        self.catch_up()
-        return dict(self.rows)

@@ -199,7 +199,3 @@ class VisitsView(LogView):
             row for row in self.rows.values() if status is None or row.status == status
         ]
         return sorted(rows, key=lambda row: row.visit_start)
-
-    def snapshot(self) -> dict[UUID, VisitRow]:
-        self.catch_up()
-        return dict(self.rows)

@@ -360,7 +360,3 @@ class RequestsView(LogView):
         ]
         rows.sort(key=lambda row: row.received_at, reverse=True)
         return len(rows), rows[offset : offset + limit]
-
-    def snapshot(self) -> dict[UUID, RequestRow]:
-        self.catch_up()
-        return dict(self.rows)

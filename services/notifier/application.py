@@ -356,7 +356,3 @@ class NotificationsView(LogView):
             if row.status == NotificationStatus.QUEUED
             and (row.retry_at is None or row.retry_at <= now)
         ]
-
-    def snapshot(self) -> dict[UUID, NotificationRow]:
-        self.catch_up()
-        return dict(self.rows)

@@ -234,7 +234,3 @@ class SchedulesView(LogView):
             row for row in self.rows.values() if status is None or row.status == status
         ]
         return sorted(rows, key=lambda row: row.approved_at)
-
-    def snapshot(self) -> dict[UUID, ScheduleRow]:
-        self.catch_up()
-        return dict(self.rows)

@@ -116,6 +116,22 @@ def test_an_approved_request_travels_to_a_delivered_berita_acara(
     assert len(outbox) == 3
 
 
+def test_every_read_model_rebuilt_from_the_events_equals_the_live_one(
+    system: System,
+) -> None:
+    for name in ("01-garut-field-semen-test.json", "03-private-buyer-rejected.json"):
+        walk(system.client, example(name), say=quiet)
+
+    results = {
+        name: service.post("/admin/rebuild-views").json()
+        for name, service in system.services.items()
+    }
+
+    assert all(result["equal_to_live"] for result in results.values()), results
+    assert results["intake"]["rows"] == 2
+    assert results["notifier"]["rows"] == 5
+
+
 def test_a_rejected_request_ends_with_its_letter_delivered(system: System) -> None:
     view = walk(system.client, example("03-private-buyer-rejected.json"), say=quiet)
 
