@@ -222,10 +222,14 @@ class Broker:
         position: int,
         event: IntegrationEvent,
         msg_id: str | None = None,
+        time: datetime | None = None,
     ) -> None:
         """Publishes as the producer's relay would, at log position ``position``."""
         envelope = envelope_for(
-            producer=producer, position=position, time=datetime.now(UTC), event=event
+            producer=producer,
+            position=position,
+            time=time or datetime.now(UTC),
+            event=event,
         )
         headers = envelope.headers()
         if msg_id is not None:

@@ -167,3 +167,28 @@ def test_a_restart_of_every_service_loses_nothing_and_repeats_nothing(
         assert grown["INTAKE"] == sizes["INTAKE"] + 1
         assert grown["SCHEDULING"] == sizes["SCHEDULING"]
         assert grown["FIELDWORK"] == sizes["FIELDWORK"]
+
+
+def test_a_name_in_any_script_reaches_the_stakeholders_letter_unchanged(
+    system: System,
+) -> None:
+    name = "H. Ma'ruf ꦩꦫꦸꦥ꦳꧀ — معروف 👩🏽‍🌾 Cafe\u0301"
+    fields = {
+        "channel": "online_form",
+        "channel_message_id": "form-e2e-1",
+        "stakeholder.institution": "Kelompok Ternak Sri Rejeki",
+        "stakeholder.contact_name": name,
+        "stakeholder.email": "sri@example.id",
+        "services": "technical_guidance",
+        "description": "Mohon bimbingan teknis.",
+    }
+
+    submitted = system.services["intake"].post("/requests", data=fields).json()
+
+    def receipt_file() -> list[Path]:
+        return list((system.var_dir / "outbox" / "email").glob("*.json"))
+
+    [letter] = wait_for(receipt_file)
+    sent = json.loads(letter.read_text(encoding="utf-8"))
+    assert sent["text"].startswith(f"Yth. {name} (Kelompok Ternak Sri Rejeki),")
+    assert submitted["reference"] in sent["text"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
 
 from purnajual.contracts import RequestSubmitted
-from tests.builders import request_approved, submission
+from tests.builders import request_approved, schedule_issued, submission
 from tests.conftest import ServiceFactory
 from tests.support import Broker, NatsServer, ServiceProcess, wait_for
 
@@ -110,6 +112,31 @@ def test_the_timeline_follows_upstream_events_once_each(
     assert approved_on_timeline() == ["submitted", "approved"]
 
 
+def test_a_schedule_arriving_before_its_approval_gives_the_in_order_timeline(
+    intake: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+    created = intake.post("/requests", json=submission()).json()
+    request_id = UUID(created["request_id"])
+    approved_at = datetime.now(UTC)
+    scheduled_at = approved_at + timedelta(minutes=12)
+
+    broker.publish("scheduling", 1, schedule_issued(request_id), time=scheduled_at)
+    broker.publish("approval", 1, request_approved(request_id), time=approved_at)
+
+    def both_steps() -> dict[str, Any] | None:
+        view: dict[str, Any] = intake.get(f"/requests/{created['reference']}").json()
+        return view if len(view["timeline"]) == 3 else None
+
+    view = wait_for(both_steps)
+    assert [entry["step"] for entry in view["timeline"]] == [
+        "submitted",
+        "approved",
+        "scheduled",
+    ]
+    assert view["status"] == "scheduled"
+
+
 def test_an_unknown_reference_is_a_404_problem(intake: ServiceProcess) -> None:
     response = intake.get("/requests/PPJ-1999-00001")
 
@@ -162,12 +189,15 @@ def test_a_web_form_is_taken_like_json_and_text_survives_unchanged(
     )
 
     assert (urlencoded.status_code, multipart.status_code) == (201, 201)
+    published = wait_for(lambda: len(Broker(fresh_nats.url).envelopes("INTAKE")) == 2)
+    for envelope in Broker(fresh_nats.url).envelopes("INTAKE"):
+        assert isinstance(envelope.data, RequestSubmitted)
+        assert envelope.data.stakeholder.contact_name == WORDS_IN_MANY_SCRIPTS
     for answer in (urlencoded, multipart):
         view = intake.get(f"/requests/{answer.json()['reference']}").json()
         assert view["stakeholder"]["contact_name"] == WORDS_IN_MANY_SCRIPTS
         assert view["description"] == WORDS_IN_MANY_SCRIPTS
         assert view["services"] == ["field_semen_test", "complaint"]
-    published = wait_for(lambda: len(Broker(fresh_nats.url).envelopes("INTAKE")) == 2)
     assert published
 
 
