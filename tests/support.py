@@ -196,6 +196,9 @@ class ServiceProcess:
     def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
         return httpx.post(self.url + path, json=json, timeout=10, **kwargs)
 
+    def put(self, path: str, json: Any) -> httpx.Response:
+        return httpx.put(self.url + path, json=json, timeout=10)
+
 
 @contextmanager
 def running(*services: ServiceProcess) -> Iterator[None]:

@@ -6,12 +6,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType
 
 from purnajual.contracts import (
@@ -35,6 +36,7 @@ from services.notifier.domain import (
     Recipient,
     delivery_channel_for,
 )
+from services.notifier.office_calendar import CalendarError, OfficeCalendar
 from services.notifier.transports import DeliveryError, OutgoingMessage, Transport
 
 logger = logging.getLogger(__name__)
@@ -71,6 +73,50 @@ class NotifierApplication(ServiceApplication):
         self.transports = transports
         self.max_delivery_attempts = max_delivery_attempts
         self.view = NotificationsView(self)
+
+    def open_calendar(self, initial: dict[str, Any]) -> None:
+        """Records the first calendar once; later starts keep the stored one."""
+        if self.find(OfficeCalendar.create_id(), OfficeCalendar) is not None:
+            return
+        calendar = OfficeCalendar(
+            time_zone=initial["time_zone"], weekly_hours=initial["weekly_hours"]
+        )
+        for day, name, kind in initial.get("closed_days", []):
+            calendar.set_closed_day(day=date.fromisoformat(day), name=name, kind=kind)
+        for name, period in initial.get("periods", {}).items():
+            calendar.set_period(
+                name=name,
+                first_day=date.fromisoformat(period["first_day"]),
+                last_day=date.fromisoformat(period["last_day"]),
+                weekly_hours=period["weekly_hours"],
+            )
+        try:
+            self.save(calendar)
+        except IntegrityError:
+            logger.info("another notifier recorded the calendar first")
+
+    def calendar(self) -> OfficeCalendar:
+        calendar = self.find(OfficeCalendar.create_id(), OfficeCalendar)
+        if calendar is None:
+            raise CalendarError("The office calendar has not been recorded yet.")
+        return calendar
+
+    def change_calendar(
+        self, change: Callable[[OfficeCalendar], None]
+    ) -> OfficeCalendar:
+        """Applies an admin's change to the calendar, as an event.
+
+        Raises ``CalendarError`` for a change that makes no sense.
+        """
+
+        def apply() -> list[Any]:
+            calendar = self.calendar()
+            change(calendar)
+            return [calendar]
+
+        self.save_with_retry(apply)
+        logger.info("office calendar changed")
+        return self.calendar()
 
     def notification(self, notification_id: UUID) -> Notification:
         """Raises ``NotificationNotFoundError``."""

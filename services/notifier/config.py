@@ -38,6 +38,12 @@ class NotifierSettings(ServiceSettings):
         None, validation_alias="NOTIFIER_WHATSAPP_GATEWAY_URL"
     )
     whatsapp_token: str | None = Field(None, validation_alias="NOTIFIER_WHATSAPP_TOKEN")
+    calendar_file: Path = Field(
+        Path(__file__).with_name("calendar_default.json"),
+        validation_alias="NOTIFIER_CALENDAR_FILE",
+        description="The calendar loaded the first time the notifier starts; "
+        "afterwards it lives in the event store and changes through the API.",
+    )
     max_delivery_attempts: int = Field(
         5, ge=1, validation_alias="NOTIFIER_MAX_DELIVERY_ATTEMPTS"
     )

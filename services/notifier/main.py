@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 from purnajual.service import ServiceDefinition
-from services.notifier import api, messaging
+from services.notifier import api, calendar_api, messaging
 from services.notifier.application import NotifierApplication
 from services.notifier.config import NotifierSettings
 from services.notifier.domain import DeliveryChannel
@@ -41,11 +42,14 @@ def make_transports(settings: NotifierSettings) -> dict[DeliveryChannel, Transpo
 def make_application(
     env: dict[str, str], settings: NotifierSettings
 ) -> NotifierApplication:
-    return NotifierApplication(
+    application = NotifierApplication(
         env=env,
         transports=make_transports(settings),
         max_delivery_attempts=settings.max_delivery_attempts,
     )
+    initial = json.loads(settings.calendar_file.read_text(encoding="utf-8"))
+    application.open_calendar(initial)
+    return application
 
 
 def make_workers(
@@ -62,7 +66,7 @@ NOTIFIER = ServiceDefinition(
         "rejection letter, the schedule and the Berita Acara; records what was "
         "delivered, and lets staff confirm deliveries made by hand."
     ),
-    routers=[api.router],
+    routers=[api.router, calendar_api.router],
     settings_class=NotifierSettings,
     make_application=make_application,
     translate=messaging.to_integration_event,

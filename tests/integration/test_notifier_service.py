@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import uuid4
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -260,3 +261,74 @@ def test_unknown_notifications_are_404_problems(notifier: ServiceProcess) -> Non
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_calendar_answers_the_same_deadline_for_any_offset(
+    notifier: ServiceProcess,
+) -> None:
+    in_jakarta = notifier.get(
+        "/calendar/deadline", start="2026-12-07T15:00:00+07:00", minutes=240
+    )
+    in_utc = notifier.get(
+        "/calendar/deadline", start="2026-12-07T08:00:00Z", minutes=240
+    )
+    in_tokyo = notifier.get(
+        "/calendar/deadline", start="2026-12-07T17:00:00+09:00", minutes=240
+    )
+
+    assert in_jakarta.json()["deadline"] == "2026-12-08T10:30:00+07:00"
+    assert in_utc.json()["deadline"] == in_jakarta.json()["deadline"]
+    assert in_tokyo.json()["deadline"] == in_jakarta.json()["deadline"]
+    minutes = notifier.get(
+        "/calendar/working-minutes",
+        start="2026-12-07T11:00:00+07:00",
+        end="2026-12-08T08:30:00+07:00",
+    )
+    assert minutes.json()["working_minutes"] == 300
+
+
+def test_an_admin_change_to_the_calendar_moves_deadlines_and_is_kept(
+    notifier: ServiceProcess,
+) -> None:
+    closed = notifier.put(
+        "/calendar/closed-days/2026-12-08",
+        {"name": "Cuti bersama tambahan", "kind": "cuti_bersama"},
+    )
+    notifier.stop()
+    notifier.start()
+
+    deadline = notifier.get(
+        "/calendar/deadline", start="2026-12-07T15:00:00+07:00", minutes=240
+    )
+    assert closed.status_code == 200
+    assert deadline.json()["deadline"] == "2026-12-09T10:30:00+07:00"
+    days = [entry["day"] for entry in notifier.get("/calendar").json()["closed_days"]]
+    assert "2026-12-08" in days
+
+
+def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
+    notifier: ServiceProcess,
+) -> None:
+    naive = notifier.get("/calendar/deadline", start="2026-12-07T15:00:00", minutes=10)
+    overlap = notifier.put(
+        "/calendar/weekly-hours",
+        {
+            "monday": [["07:30", "12:00"], ["11:00", "16:00"]],
+            "tuesday": [],
+            "wednesday": [],
+            "thursday": [],
+            "friday": [],
+        },
+    )
+    not_closed = httpx.delete(
+        f"{notifier.url}/calendar/closed-days/2026-12-09", timeout=10
+    )
+
+    assert naive.status_code == 422
+    assert overlap.status_code == 422
+    assert overlap.json()["field"] == "monday"
+    assert not_closed.status_code == 422
+    assert all(
+        r.headers["content-type"] == "application/problem+json"
+        for r in (naive, overlap, not_closed)
+    )

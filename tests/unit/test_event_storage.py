@@ -6,7 +6,8 @@ the embedded default stores them, and reads every event back from disk.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -27,6 +28,7 @@ from services.intake.config import DEFAULT_CATALOGUE
 from services.intake.domain import Channel, ReferenceIndex, ServiceRequest
 from services.notifier.application import NotifierApplication
 from services.notifier.domain import DeliveryChannel, Notification, Purpose, Recipient
+from services.notifier.office_calendar import OfficeCalendar
 from services.notifier.transports import DeliveryError, OutgoingMessage
 from services.scheduling.application import (
     OfficerAssignment,
@@ -45,6 +47,9 @@ from tests.builders import (
 )
 from tests.unit.test_fieldwork import report
 
+CALENDAR = (
+    Path(__file__).resolve().parents[2] / "services/notifier/calendar_default.json"
+)
 AGGREGATES: list[type[Aggregate]] = [
     ServiceRequest,
     ReferenceIndex,
@@ -55,6 +60,7 @@ AGGREGATES: list[type[Aggregate]] = [
     Recipient,
     Notification,
     NumberSeries,
+    OfficeCalendar,
 ]
 AppT = TypeVar("AppT", bound=ServiceApplication)
 
@@ -151,6 +157,15 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
     deliver(notifier, "intake", 2, post)
     receipt = Notification.create_id(post.request_id, Purpose.RECEIPT)
     notifier.confirm_delivery(receipt, "Front office", "Pos tercatat")
+    # The office calendar, recorded and then changed by an admin.
+    notifier.open_calendar(json.loads(CALENDAR.read_text(encoding="utf-8")))
+    weekly = notifier.calendar().weekly_hours
+    notifier.change_calendar(lambda calendar: calendar.change_weekly_hours(weekly))
+    notifier.change_calendar(
+        lambda calendar: calendar.remove_closed_day(date(2026, 12, 24))
+    )
+    notifier.change_calendar(lambda calendar: calendar.remove_period("Ramadan 1447 H"))
+
     # A second notifier on the same store, whose mail server always fails.
     failing = capturing(
         NotifierApplication,

@@ -1,0 +1,255 @@
+"""The center's office calendar, and arithmetic in working time.
+
+Every time standard of the procedure counts office working time: minutes
+between the morning start and the afternoon end, outside the lunch break, on
+working days that are not holidays or collective leave (*cuti bersama*). A
+period such as Ramadan has hours of its own. All of it is data: the calendar
+aggregate records every change as an event, and ``WorkingTime`` answers the
+questions from the calendar as it stands.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+from zoneinfo import ZoneInfo
+
+from eventsourcing.domain import Aggregate, event
+
+from purnajual.errors import InvalidInputError
+from services.notifier.domain import NotifierError
+
+CALENDAR_ID = uuid5(NAMESPACE_URL, "https://purnajual.biblembang.id/office-calendar")
+WEEKDAYS = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+MAX_DAYS_SEARCHED = 800
+
+# Hours of one weekday: a list of [from, until] times as "HH:MM".
+DayHours = list[list[str]]
+WeekHours = dict[str, DayHours]
+
+
+class CalendarError(NotifierError, InvalidInputError):
+    """A calendar change or question that does not make sense."""
+
+
+def parse_hours(hours: WeekHours) -> dict[int, list[tuple[time, time]]]:
+    """Weekly hours by weekday number; raises ``CalendarError`` naming the day."""
+    parsed: dict[int, list[tuple[time, time]]] = {}
+    for number, name in enumerate(WEEKDAYS):
+        intervals = []
+        for opening, closing in hours.get(name, []):
+            start, end = time.fromisoformat(opening), time.fromisoformat(closing)
+            if end <= start:
+                raise CalendarError(
+                    f"On {name}, {opening}-{closing} ends before it starts.", field=name
+                )
+            intervals.append((start, end))
+        intervals.sort()
+        for (_, previous_end), (next_start, _) in itertools.pairwise(intervals):
+            if next_start < previous_end:
+                raise CalendarError(f"On {name}, working hours overlap.", field=name)
+        parsed[number] = intervals
+    return parsed
+
+
+@dataclass(frozen=True)
+class WorkingTime:
+    """Answers deadlines and working minutes on one version of the calendar."""
+
+    zone: ZoneInfo
+    usual: dict[int, list[tuple[time, time]]]
+    periods: list[tuple[date, date, dict[int, list[tuple[time, time]]]]]
+    closed: frozenset[date]
+
+    def intervals_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The working intervals of one day, as moments in the office's zone."""
+        if day in self.closed:
+            return []
+        hours = self.usual
+        for first, last, special in self.periods:
+            if first <= day <= last:
+                hours = special
+        return [
+            (
+                datetime.combine(day, start, self.zone),
+                datetime.combine(day, end, self.zone),
+            )
+            for start, end in hours.get(day.weekday(), [])
+        ]
+
+    def _intervals_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
+        day = moment.astimezone(self.zone).date()
+        for _ in range(MAX_DAYS_SEARCHED):
+            for start, end in self.intervals_on(day):
+                if end > moment:
+                    yield max(start, moment), end
+            day += timedelta(days=1)
+        raise CalendarError(
+            f"No working time in the {MAX_DAYS_SEARCHED} days after {moment}."
+        )
+
+    def next_working_moment(self, moment: datetime) -> datetime:
+        """When a clock started at ``moment`` starts counting."""
+        start, _ = next(iter(self._intervals_from(moment)))
+        return start.astimezone(self.zone)
+
+    def deadline(self, start: datetime, minutes: float) -> datetime:
+        """The moment ``minutes`` of working time after ``start`` have passed."""
+        remaining = timedelta(minutes=minutes)
+        for opening, closing in self._intervals_from(start):
+            if remaining <= closing - opening:
+                return (opening + remaining).astimezone(self.zone)
+            remaining -= closing - opening
+        raise AssertionError("unreachable: the search raises when it runs out")
+
+    def working_minutes(self, start: datetime, end: datetime) -> float:
+        """Working time between two moments, in minutes (0 if ``end`` is first)."""
+        total = timedelta()
+        day = start.astimezone(self.zone).date()
+        last_day = end.astimezone(self.zone).date()
+        while day <= last_day:
+            for opening, closing in self.intervals_on(day):
+                overlap = min(closing, end) - max(opening, start)
+                if overlap > timedelta():
+                    total += overlap
+            day += timedelta(days=1)
+        return total.total_seconds() / 60
+
+
+class OfficeCalendar(Aggregate):
+    """The calendar as data that admins change; each change is an event."""
+
+    TOPIC = "notifier.OfficeCalendar"
+
+    class Created(Aggregate.Created):
+        TOPIC = "notifier.OfficeCalendar.Created"
+
+    class Opened(Created):
+        TOPIC = "notifier.OfficeCalendar.Opened"
+        time_zone: str
+        weekly_hours: WeekHours
+
+    class WeeklyHoursChanged(Aggregate.Event):
+        TOPIC = "notifier.OfficeCalendar.WeeklyHoursChanged"
+        weekly_hours: WeekHours
+
+    class ClosedDaySet(Aggregate.Event):
+        TOPIC = "notifier.OfficeCalendar.ClosedDaySet"
+        day: date
+        name: str
+        kind: str
+
+    class ClosedDayRemoved(Aggregate.Event):
+        TOPIC = "notifier.OfficeCalendar.ClosedDayRemoved"
+        day: date
+
+    class PeriodSet(Aggregate.Event):
+        TOPIC = "notifier.OfficeCalendar.PeriodSet"
+        name: str
+        first_day: date
+        last_day: date
+        weekly_hours: WeekHours
+
+    class PeriodRemoved(Aggregate.Event):
+        TOPIC = "notifier.OfficeCalendar.PeriodRemoved"
+        name: str
+
+    @staticmethod
+    def create_id() -> UUID:
+        return CALENDAR_ID
+
+    @event(Opened)
+    def __init__(self, time_zone: str, weekly_hours: WeekHours) -> None:
+        self.time_zone = time_zone
+        self.weekly_hours = weekly_hours
+        self.closed_days: dict[date, dict[str, str]] = {}
+        self.periods: dict[str, dict[str, Any]] = {}
+
+    def change_weekly_hours(self, weekly_hours: WeekHours) -> None:
+        """Raises ``CalendarError`` naming the day whose hours make no sense."""
+        parse_hours(weekly_hours)
+        self._change_weekly_hours(weekly_hours=weekly_hours)
+
+    @event(WeeklyHoursChanged)
+    def _change_weekly_hours(self, weekly_hours: WeekHours) -> None:
+        self.weekly_hours = weekly_hours
+
+    @event(ClosedDaySet)
+    def set_closed_day(self, day: date, name: str, kind: str) -> None:
+        """A national holiday or a day of collective leave: no working time."""
+        self.closed_days[day] = {"name": name, "kind": kind}
+
+    def remove_closed_day(self, day: date) -> None:
+        """Raises ``CalendarError`` if the day is not closed."""
+        if day not in self.closed_days:
+            raise CalendarError(f"{day} is not a closed day.", field="day")
+        self._remove_closed_day(day=day)
+
+    @event(ClosedDayRemoved)
+    def _remove_closed_day(self, day: date) -> None:
+        del self.closed_days[day]
+
+    def set_period(
+        self, name: str, first_day: date, last_day: date, weekly_hours: WeekHours
+    ) -> None:
+        """Hours of their own for a period such as Ramadan.
+
+        Raises ``CalendarError`` for a period that ends before it starts,
+        overlaps another, or has hours that make no sense.
+        """
+        if last_day < first_day:
+            raise CalendarError("last_day is before first_day.", field="last_day")
+        for other, period in self.periods.items():
+            if other != name and (
+                period["first_day"] <= last_day and first_day <= period["last_day"]
+            ):
+                raise CalendarError(
+                    f"Overlaps the period {other!r}.", field="first_day"
+                )
+        parse_hours(weekly_hours)
+        self._set_period(
+            name=name, first_day=first_day, last_day=last_day, weekly_hours=weekly_hours
+        )
+
+    @event(PeriodSet)
+    def _set_period(
+        self, name: str, first_day: date, last_day: date, weekly_hours: WeekHours
+    ) -> None:
+        self.periods[name] = {
+            "first_day": first_day,
+            "last_day": last_day,
+            "weekly_hours": weekly_hours,
+        }
+
+    def remove_period(self, name: str) -> None:
+        """Raises ``CalendarError`` if there is no such period."""
+        if name not in self.periods:
+            raise CalendarError(f"No period {name!r}.", field="name")
+        self._remove_period(name=name)
+
+    @event(PeriodRemoved)
+    def _remove_period(self, name: str) -> None:
+        del self.periods[name]
+
+    def working_time(self) -> WorkingTime:
+        return WorkingTime(
+            zone=ZoneInfo(self.time_zone),
+            usual=parse_hours(self.weekly_hours),
+            periods=[
+                (p["first_day"], p["last_day"], parse_hours(p["weekly_hours"]))
+                for p in self.periods.values()
+            ],
+            closed=frozenset(self.closed_days),
+        )
