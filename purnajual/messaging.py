@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -49,7 +49,13 @@ from purnajual.contracts import (
     IntegrationEvent,
     StreamSpec,
 )
-from purnajual.envelope import Envelope, EnvelopeError, envelope_for, open_envelope
+from purnajual.envelope import (
+    CE_SEQUENCE,
+    Envelope,
+    EnvelopeError,
+    envelope_for,
+    open_envelope,
+)
 from purnajual.persistence import ServiceApplication
 
 logger = logging.getLogger(__name__)
@@ -174,7 +180,7 @@ class Relay:
         in_stream = 0
         try:
             last = await js.get_last_msg(self.stream.name, f"{self.service}.>")
-            in_stream = int((last.headers or {}).get("ce-sequence", "0"))
+            in_stream = int((last.headers or {}).get(CE_SEQUENCE, "0"))
         except nats.js.errors.NotFoundError:
             in_stream = 0
         return max(saved, in_stream)
@@ -487,9 +493,7 @@ def _log_fields(envelope: Envelope, message: Msg) -> dict[str, Any]:
 
 @dataclass
 class MessagingStatus:
-    connected: bool = False
     streams_ready: bool = False
-    started_at: float = field(default_factory=time.monotonic)
 
 
 class Messaging:

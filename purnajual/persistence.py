@@ -35,6 +35,7 @@ from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import EnvType
 from psycopg import sql
 
+from purnajual.envelope import Envelope
 from purnajual.errors import BusyError
 from purnajual.numbering import NumberSeries
 
@@ -169,9 +170,14 @@ AggregateT = TypeVar("AggregateT", bound=Aggregate)
 class ServiceApplication(EventSourcedProjection[UUID]):
     """Base of every service's application.
 
-    Adds three things to the library's projection: a ``date`` transcoding,
-    listeners told after every commit (the relay uses one to publish without
-    waiting for its next poll), and an idempotent ``process_event``.
+    Adds to the library's projection what every service needs: a ``date``
+    transcoding (events otherwise carry only what JSON and the library's own
+    transcodings keep exactly; enums travel as their values), listeners told
+    after every commit (the relay and the notifier's dispatcher use them to act
+    without waiting for a poll), upstream envelopes handed to
+    ``apply_upstream_event``, lookups that only find the expected kind,
+    official numbers taken in turn, retries of commands that lost a race, and
+    rebuilding the read model from the log.
     """
 
     snapshotting_intervals = {NumberSeries: 50}
@@ -213,7 +219,22 @@ class ServiceApplication(EventSourcedProjection[UUID]):
             logger.warning("a rebuilt view differed from the live one")
         return bool(same)
 
-    def process_upstream(self, envelope: object, tracking: Tracking) -> None:
+    def policy(
+        self,
+        domain_event: DomainEventProtocol[UUID],
+        processing_event: ProcessingEvent[UUID],
+    ) -> None:
+        """Hands an upstream event's envelope to the service's own rule."""
+        if isinstance(domain_event, Envelope):
+            self.apply_upstream_event(domain_event, processing_event)
+
+    def apply_upstream_event(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        """What this service does when an upstream event arrives; by default
+        nothing but recording that it was seen."""
+
+    def process_upstream(self, envelope: Envelope, tracking: Tracking) -> None:
         """Runs the policy on an upstream event and records its position with it.
 
         The library's type hints ask for one of its domain events, but it passes
@@ -222,7 +243,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         """
         self.process_event(cast(DomainEventProtocol[UUID], envelope), tracking)
 
-    def replay_upstream(self, envelope: object) -> None:
+    def replay_upstream(self, envelope: Envelope) -> None:
         """Runs the policy on a replayed dead letter whose position has passed.
 
         The tracking position only moves forward, so a replay of an older

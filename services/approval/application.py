@@ -99,15 +99,11 @@ class ApprovalApplication(ServiceApplication):
         logger.info("rejection letter issued", extra={"request_id": str(request_id)})
         return self.approval(request_id)
 
-    def policy(
-        self,
-        domain_event: DomainEventProtocol[UUID],
-        processing_event: ProcessingEvent[UUID],
+    def apply_upstream_event(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
         """A submitted request enters the head's inbox, once."""
-        if not isinstance(domain_event, Envelope):
-            return
-        submitted = domain_event.data
+        submitted = envelope.data
         if not isinstance(submitted, RequestSubmitted):
             return
         if self.find(submitted.request_id, Approval) is not None:

@@ -109,15 +109,11 @@ class FieldworkApplication(ServiceApplication):
         logger.info("berita acara filed", extra={"request_id": str(request_id)})
         return self.visit(request_id)
 
-    def policy(
-        self,
-        domain_event: DomainEventProtocol[UUID],
-        processing_event: ProcessingEvent[UUID],
+    def apply_upstream_event(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
         """An issued schedule becomes a visit to carry out, once."""
-        if not isinstance(domain_event, Envelope):
-            return
-        issued = domain_event.data
+        issued = envelope.data
         if not isinstance(issued, ScheduleIssued):
             return
         if self.find(issued.request_id, Visit) is not None:

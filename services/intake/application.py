@@ -210,25 +210,21 @@ class IntakeApplication(ServiceApplication):
             )
         return request
 
-    def policy(
-        self,
-        domain_event: DomainEventProtocol[UUID],
-        processing_event: ProcessingEvent[UUID],
+    def apply_upstream_event(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
         """Records on the request's timeline the step an upstream event marks."""
-        if not isinstance(domain_event, Envelope):
-            return
-        step_and_details = _STEP_OF_EVENT.get(type(domain_event.data))
+        step_and_details = _STEP_OF_EVENT.get(type(envelope.data))
         if step_and_details is None:
             return
         step, details_of = step_and_details
-        request = self._find(domain_event.data.request_id)
+        request = self._find(envelope.data.request_id)
         if request is None:
             logger.warning(
                 "event for a request intake does not know",
                 extra={
-                    "request_id": domain_event.subject,
-                    "event_type": domain_event.type,
+                    "request_id": envelope.subject,
+                    "event_type": envelope.type,
                 },
             )
             return
@@ -236,9 +232,9 @@ class IntakeApplication(ServiceApplication):
             return
         request.record_step(
             step=step.value,
-            occurred_at=domain_event.time,
-            source_event=domain_event.id,
-            details=details_of(domain_event.data),
+            occurred_at=envelope.time,
+            source_event=envelope.id,
+            details=details_of(envelope.data),
         )
         processing_event.collect_events(request)
 

@@ -195,17 +195,13 @@ class NotifierApplication(ServiceApplication):
             except TimeoutError:
                 pass
 
-    def policy(
-        self,
-        domain_event: DomainEventProtocol[UUID],
-        processing_event: ProcessingEvent[UUID],
+    def apply_upstream_event(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
         """Composes the message an upstream event calls for, once per purpose."""
-        if not isinstance(domain_event, Envelope):
-            return
-        data = domain_event.data
+        data = envelope.data
         if isinstance(data, RequestSubmitted):
-            self._on_submitted(domain_event, data, processing_event)
+            self._on_submitted(envelope, data, processing_event)
             return
         purpose_and_words = _COMPOSE.get(type(data))
         if purpose_and_words is None:
@@ -213,7 +209,7 @@ class NotifierApplication(ServiceApplication):
         purpose, words = purpose_and_words
         subject, body = words(data)
         recipient = self._recipient(data.request_id)
-        self._compose(recipient, domain_event, purpose, subject, body, processing_event)
+        self._compose(recipient, envelope, purpose, subject, body, processing_event)
 
     def _on_submitted(
         self,

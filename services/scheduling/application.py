@@ -126,15 +126,11 @@ class SchedulingApplication(ServiceApplication):
         logger.info("schedule issued", extra={"request_id": str(request_id)})
         return self.schedule(request_id)
 
-    def policy(
-        self,
-        domain_event: DomainEventProtocol[UUID],
-        processing_event: ProcessingEvent[UUID],
+    def apply_upstream_event(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
         """An approved request starts waiting for its schedule, once."""
-        if not isinstance(domain_event, Envelope):
-            return
-        approved = domain_event.data
+        approved = envelope.data
         if not isinstance(approved, RequestApproved):
             return
         if self.find(approved.request_id, Schedule) is not None:

@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 
 import nats
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.domain import DomainEventProtocol
 from nats.js import JetStreamContext
 
 from purnajual.contracts import INTAKE_STREAM
@@ -38,13 +37,10 @@ class Recorder(ServiceApplication):
         self.slow_seconds = 0.0
         self.failures_left: dict[int, int] = {}
 
-    def policy(
-        self,
-        domain_event: DomainEventProtocol[UUID],
-        processing_event: ProcessingEvent[UUID],
+    def apply_upstream_event(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
-        assert isinstance(domain_event, Envelope)
-        position = domain_event.sequence
+        position = envelope.sequence
         if self.failures_left.get(position, 0) > 0:
             self.failures_left[position] -= 1
             raise RuntimeError(f"position {position} not yet")
