@@ -231,6 +231,37 @@ class BeritaAcaraDelivered(NotificationDelivered):
     TYPE = _event_type(SUBJECT)
 
 
+class SlaClockEvent(IntegrationEvent):
+    """A step's clock, measured in office working time."""
+
+    step: str
+    started_at: datetime
+    deadline: datetime
+    target: str
+    working_minutes_used: float
+
+
+class SlaWarning(SlaClockEvent):
+    """A step is close to its time standard (by default 80 % of it used)."""
+
+    SUBJECT = "notifier.sla.warning"
+    TYPE = _event_type(SUBJECT)
+
+
+class SlaBreached(SlaClockEvent):
+    """A step ran past its time standard."""
+
+    SUBJECT = "notifier.sla.breached"
+    TYPE = _event_type(SUBJECT)
+
+
+class SlaMet(SlaClockEvent):
+    """A step ended within its time standard."""
+
+    SUBJECT = "notifier.sla.met"
+    TYPE = _event_type(SUBJECT)
+
+
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     RequestSubmitted,
     RequestApproved,
@@ -242,6 +273,9 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     RejectionLetterDelivered,
     ScheduleConveyed,
     BeritaAcaraDelivered,
+    SlaWarning,
+    SlaBreached,
+    SlaMet,
 )
 EVENT_CLASS_BY_TYPE: dict[str, type[IntegrationEvent]] = {
     cls.TYPE: cls for cls in EVENT_CLASSES

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,11 +19,14 @@ from purnajual.contracts import (
     BeritaAcaraFiled,
     IntegrationEvent,
     RejectionLetterIssued,
+    RequestApproved,
+    RequestRejected,
     RequestSubmitted,
     ScheduleIssued,
 )
 from purnajual.envelope import Envelope
 from purnajual.errors import NotFoundError
+from purnajual.numbering import OFFICE_TIME_ZONE
 from purnajual.persistence import ServiceApplication
 from purnajual.views import LogView
 from services.notifier import messages
@@ -36,12 +39,25 @@ from services.notifier.domain import (
     Recipient,
     delivery_channel_for,
 )
-from services.notifier.office_calendar import CalendarError, OfficeCalendar
+from services.notifier.office_calendar import (
+    CalendarError,
+    OfficeCalendar,
+    default_calendar,
+)
+from services.notifier.sla import (
+    DEFAULT_TARGETS,
+    ClockState,
+    SlaClock,
+    SlaStep,
+    Target,
+    plan_clock,
+)
 from services.notifier.transports import DeliveryError, OutgoingMessage, Transport
 
 logger = logging.getLogger(__name__)
 
 DISPATCH_POLL_SECONDS = 1.0
+CLOCK_CHECK_SECONDS = 1.0
 
 
 class NotificationNotFoundError(NotifierError, NotFoundError):
@@ -68,11 +84,18 @@ class NotifierApplication(ServiceApplication):
         *,
         transports: dict[DeliveryChannel, Transport],
         max_delivery_attempts: int = 5,
+        sla_targets: dict[SlaStep, Target] | None = None,
+        warning_share: float = 0.8,
+        initial_calendar: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(env)
         self.transports = transports
         self.max_delivery_attempts = max_delivery_attempts
+        self.sla_targets = {**DEFAULT_TARGETS, **(sla_targets or {})}
+        self.warning_share = warning_share
         self.view = NotificationsView(self)
+        self.clocks = ClocksView(self)
+        self.open_calendar(initial_calendar or default_calendar())
 
     def open_calendar(self, initial: dict[str, Any]) -> None:
         """Records the first calendar once; later starts keep the stored one."""
@@ -139,7 +162,7 @@ class NotifierApplication(ServiceApplication):
         def confirm() -> list[Any]:
             notification = self.notification(notification_id)
             notification.confirm_delivery(confirmed_by=confirmed_by, note=note)
-            return [notification]
+            return [notification, *self._conveyance_stopped(notification)]
 
         self.save_with_retry(confirm)
         logger.info(
@@ -171,7 +194,7 @@ class NotifierApplication(ServiceApplication):
             self._record_failure(notification, str(error))
             return
         notification.mark_sent()
-        self.save(notification)
+        self.save(notification, *self._conveyance_stopped(notification))
         logger.info(
             "notification delivered",
             extra={"notification_id": str(notification.id), "channel": message.channel},
@@ -198,7 +221,74 @@ class NotifierApplication(ServiceApplication):
     def apply_upstream_event(
         self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
-        """Composes the message an upstream event calls for, once per purpose."""
+        """Composes what the event calls for and moves the steps' clocks."""
+        self._compose_for(envelope, processing_event)
+        self._time_steps(envelope, processing_event)
+
+    def raise_due_clocks(self, now: datetime) -> None:
+        """Records the warnings and breaches whose moment has come, each once.
+
+        Two notifiers may both try: the store lets one record it, and the
+        other finds it recorded.
+        """
+        calendar = self.calendar().working_time()
+        for clock_id in self.clocks.due(now):
+            clock = self.find(clock_id, SlaClock)
+            if clock is None:
+                continue
+            clock.raise_due(now, calendar)
+            try:
+                self.save(clock)
+            except IntegrityError:
+                logger.info("another notifier judged this clock first")
+
+    async def watch_clocks_forever(self) -> None:
+        """Fires warnings and breaches within a second of their moment."""
+        while True:
+            try:
+                await asyncio.to_thread(self.raise_due_clocks, datetime.now(UTC))
+            except Exception:
+                logger.exception("checking the clocks failed; retrying")
+            await asyncio.sleep(CLOCK_CHECK_SECONDS)
+
+    def _time_steps(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        moves = _clock_moves(envelope.data)
+        if not moves:
+            return
+        calendar = self.calendar().working_time()
+        clocks: dict[SlaStep, SlaClock] = {}
+        for step, starts, moment in moves:
+            if step not in clocks:
+                data = envelope.data
+                clocks[step] = self._clock(data.request_id, data.reference, step)
+            clock = clocks[step]
+            if starts:
+                target = self.sla_targets[step]
+                plan = plan_clock(moment, target, self.warning_share, calendar)
+                clock.start(moment, plan, calendar)
+            else:
+                clock.stop(moment, calendar)
+        processing_event.collect_events(*clocks.values())
+
+    def _clock(self, request_id: UUID, reference: str, step: SlaStep) -> SlaClock:
+        clock = self.find(SlaClock.create_id(request_id, step.value), SlaClock)
+        return clock or SlaClock(request_id=request_id, reference=reference, step=step)
+
+    def _conveyance_stopped(self, notification: Notification) -> list[SlaClock]:
+        """Delivering the schedule is step 5; its clock stops with it."""
+        if notification.purpose != Purpose.SCHEDULE:
+            return []
+        clock = self._clock(
+            notification.request_id, notification.reference, SlaStep.CONVEYANCE
+        )
+        clock.stop(datetime.now(UTC), self.calendar().working_time())
+        return [clock]
+
+    def _compose_for(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
+    ) -> None:
         data = envelope.data
         if isinstance(data, RequestSubmitted):
             self._on_submitted(envelope, data, processing_event)
@@ -398,3 +488,123 @@ class NotificationsView(LogView):
             if row.status == NotificationStatus.QUEUED
             and (row.retry_at is None or row.retry_at <= now)
         ]
+
+
+def _clock_moves(event: IntegrationEvent) -> list[tuple[SlaStep, bool, datetime]]:
+    """Which clocks an event starts (True) or stops (False), and when."""
+    if isinstance(event, RequestSubmitted):
+        return [
+            (SlaStep.REGISTRATION, True, event.received_at),
+            (SlaStep.REGISTRATION, False, event.submitted_at),
+            (SlaStep.DECISION, True, event.submitted_at),
+        ]
+    if isinstance(event, RequestApproved):
+        return [
+            (SlaStep.DECISION, False, event.decided_at),
+            (SlaStep.SCHEDULE, True, event.decided_at),
+        ]
+    if isinstance(event, RequestRejected):
+        return [
+            (SlaStep.DECISION, False, event.decided_at),
+            (SlaStep.REJECTION_LETTER, True, event.decided_at),
+        ]
+    if isinstance(event, RejectionLetterIssued):
+        return [(SlaStep.REJECTION_LETTER, False, event.issued_at)]
+    if isinstance(event, ScheduleIssued):
+        visit_starts = datetime.combine(event.visit_start, time(0), OFFICE_TIME_ZONE)
+        return [
+            (SlaStep.SCHEDULE, False, event.issued_at),
+            (SlaStep.CONVEYANCE, True, event.issued_at),
+            (SlaStep.FIELD_VISIT, True, visit_starts),
+        ]
+    if isinstance(event, BeritaAcaraFiled):
+        return [(SlaStep.FIELD_VISIT, False, event.filed_at)]
+    return []
+
+
+@dataclass
+class ClockRow:
+    clock_id: UUID
+    request_id: UUID
+    reference: str
+    step: SlaStep
+    state: ClockState
+    target: str | None = None
+    started_at: datetime | None = None
+    warning_at: datetime | None = None
+    deadline: datetime | None = None
+    stopped_at: datetime | None = None
+    working_minutes_used: float | None = None
+
+
+class ClocksView(LogView):
+    """Every clock with its state: the operations view and the watcher's list."""
+
+    def __init__(self, app: NotifierApplication) -> None:
+        super().__init__(app)
+        self.rows: dict[UUID, ClockRow] = {}
+
+    def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
+        if isinstance(domain_event, SlaClock.Opened):
+            self.rows[domain_event.originator_id] = ClockRow(
+                clock_id=domain_event.originator_id,
+                request_id=domain_event.request_id,
+                reference=domain_event.reference,
+                step=SlaStep(domain_event.step),
+                state=ClockState.WAITING,
+            )
+            return
+        row = self.rows.get(domain_event.originator_id)
+        if row is None:
+            return
+        if isinstance(domain_event, SlaClock.Started):
+            row.target = domain_event.target
+            row.started_at = domain_event.started_at
+            row.warning_at = domain_event.warning_at
+            row.deadline = domain_event.deadline
+            if row.state == ClockState.WAITING:
+                row.state = ClockState.OPEN
+        elif isinstance(domain_event, SlaClock.Stopped):
+            row.stopped_at = domain_event.stopped_at
+        elif isinstance(domain_event, SlaClock.Judged):
+            row.working_minutes_used = domain_event.working_minutes_used
+            row.state = _STATE_AFTER[type(domain_event)]
+
+    def due(self, now: datetime) -> list[UUID]:
+        """Running clocks whose warning or deadline has come."""
+        self.catch_up()
+        return [
+            row.clock_id
+            for row in self.rows.values()
+            if row.stopped_at is None
+            and row.deadline is not None
+            and row.warning_at is not None
+            and (
+                (row.state == ClockState.OPEN and now >= row.warning_at)
+                or (
+                    row.state in (ClockState.OPEN, ClockState.WARNING)
+                    and now >= row.deadline
+                )
+            )
+        ]
+
+    def select(
+        self, state: ClockState | None, request_id: UUID | None
+    ) -> list[ClockRow]:
+        """Clocks by urgency: the nearest deadline first, unstarted ones last."""
+        self.catch_up()
+        rows = [
+            row
+            for row in self.rows.values()
+            if (state is None or row.state == state)
+            and (request_id is None or row.request_id == request_id)
+        ]
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(rows, key=lambda row: row.deadline or far)
+
+
+_STATE_AFTER: dict[type[SlaClock.Judged], ClockState] = {
+    SlaClock.WarningRaised: ClockState.WARNING,
+    SlaClock.Breached: ClockState.BREACHED,
+    SlaClock.Met: ClockState.MET,
+}

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from purnajual.settings import ServiceSettings
+from services.notifier.office_calendar import DEFAULT_CALENDAR_FILE
+from services.notifier.sla import SlaStep, Target
 
 
 class NotifierSettings(ServiceSettings):
@@ -39,10 +41,20 @@ class NotifierSettings(ServiceSettings):
     )
     whatsapp_token: str | None = Field(None, validation_alias="NOTIFIER_WHATSAPP_TOKEN")
     calendar_file: Path = Field(
-        Path(__file__).with_name("calendar_default.json"),
+        DEFAULT_CALENDAR_FILE,
         validation_alias="NOTIFIER_CALENDAR_FILE",
         description="The calendar loaded the first time the notifier starts; "
         "afterwards it lives in the event store and changes through the API.",
+    )
+    sla_targets: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        validation_alias="NOTIFIER_SLA_TARGETS",
+        description='JSON by step, e.g. {"decision": {"minutes": 20}, "field_visit": '
+        '{"working_days": 5, "warning_working_days": 3}}; steps not named keep the '
+        "SOP's standards.",
+    )
+    sla_warning_share: float = Field(
+        0.8, gt=0, lt=1, validation_alias="NOTIFIER_SLA_WARNING_SHARE"
     )
     max_delivery_attempts: int = Field(
         5, ge=1, validation_alias="NOTIFIER_MAX_DELIVERY_ATTEMPTS"
@@ -57,6 +69,19 @@ class NotifierSettings(ServiceSettings):
         if self.whatsapp_transport == "http":
             self.refuse_placeholder("NOTIFIER_WHATSAPP_TOKEN", self.whatsapp_token)
         return self
+
+    def targets(self) -> dict[SlaStep, Target]:
+        """Configured time standards; raises ``ValueError`` naming a bad step."""
+        targets = {}
+        for step, target in self.sla_targets.items():
+            days = target.get("working_days")
+            warning_days = target.get("warning_working_days")
+            targets[SlaStep(step)] = Target(
+                minutes=target.get("minutes"),
+                working_days=int(days) if days is not None else None,
+                warning_working_days=int(warning_days) if warning_days else None,
+            )
+        return targets
 
     def outbox(self) -> Path:
         return self.outbox_dir or self.var_dir / "outbox"

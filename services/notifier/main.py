@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 
 from purnajual.service import ServiceDefinition
-from services.notifier import api, calendar_api, messaging
+from services.notifier import api, calendar_api, messaging, sla_api
 from services.notifier.application import NotifierApplication
 from services.notifier.config import NotifierSettings
 from services.notifier.domain import DeliveryChannel
@@ -46,16 +46,17 @@ def make_application(
         env=env,
         transports=make_transports(settings),
         max_delivery_attempts=settings.max_delivery_attempts,
+        sla_targets=settings.targets(),
+        warning_share=settings.sla_warning_share,
+        initial_calendar=json.loads(settings.calendar_file.read_text("utf-8")),
     )
-    initial = json.loads(settings.calendar_file.read_text(encoding="utf-8"))
-    application.open_calendar(initial)
     return application
 
 
 def make_workers(
     app: NotifierApplication, settings: NotifierSettings
 ) -> list[Callable[[], Awaitable[None]]]:
-    return [app.dispatch_forever]
+    return [app.dispatch_forever, app.watch_clocks_forever]
 
 
 NOTIFIER = ServiceDefinition(
@@ -66,7 +67,7 @@ NOTIFIER = ServiceDefinition(
         "rejection letter, the schedule and the Berita Acara; records what was "
         "delivered, and lets staff confirm deliveries made by hand."
     ),
-    routers=[api.router, calendar_api.router],
+    routers=[api.router, calendar_api.router, sla_api.router],
     settings_class=NotifierSettings,
     make_application=make_application,
     translate=messaging.to_integration_event,

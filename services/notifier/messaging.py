@@ -18,14 +18,19 @@ from purnajual.contracts import (
     ReceiptDelivered,
     RejectionLetterDelivered,
     ScheduleConveyed,
+    SlaBreached,
+    SlaClockEvent,
+    SlaMet,
+    SlaWarning,
     StreamSpec,
 )
 from services.notifier.domain import Notification, Purpose
+from services.notifier.sla import SlaClock
 
 OWN_STREAM = NOTIFIER_STREAM
 CONSUMES: list[tuple[StreamSpec, list[str]]] = [
     (INTAKE_STREAM, ["intake.request.submitted"]),
-    (APPROVAL_STREAM, ["approval.rejection_letter.issued"]),
+    (APPROVAL_STREAM, ["approval.>"]),
     (SCHEDULING_STREAM, ["scheduling.schedule.issued"]),
     (FIELDWORK_STREAM, ["fieldwork.berita_acara.filed"]),
 ]
@@ -39,10 +44,27 @@ _DELIVERED_EVENT: dict[Purpose, type[NotificationDelivered]] = {
 }
 
 
+_CLOCK_EVENT: dict[type[SlaClock.Judged], type[SlaClockEvent]] = {
+    SlaClock.WarningRaised: SlaWarning,
+    SlaClock.Breached: SlaBreached,
+    SlaClock.Met: SlaMet,
+}
+
+
 def to_integration_event(
     domain_event: DomainEventProtocol[UUID],
 ) -> IntegrationEvent | None:
-    """The public event for a delivery; composing and retrying stay private."""
+    """The public event for a delivery or a clock's verdict; the rest is private."""
+    if isinstance(domain_event, SlaClock.Judged):
+        return _CLOCK_EVENT[type(domain_event)](
+            request_id=domain_event.request_id,
+            reference=domain_event.reference,
+            step=domain_event.step,
+            started_at=domain_event.started_at,
+            deadline=domain_event.deadline,
+            target=domain_event.target,
+            working_minutes_used=domain_event.working_minutes_used,
+        )
     if isinstance(domain_event, Notification.Delivered):
         event_class = _DELIVERED_EVENT[Purpose(domain_event.purpose)]
         return event_class(

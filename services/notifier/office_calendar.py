@@ -11,9 +11,11 @@ questions from the calendar as it stands.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from eventsourcing.domain import Aggregate, event
 from purnajual.errors import InvalidInputError
 from services.notifier.domain import NotifierError
 
+DEFAULT_CALENDAR_FILE = Path(__file__).with_name("calendar_default.json")
 CALENDAR_ID = uuid5(NAMESPACE_URL, "https://purnajual.biblembang.id/office-calendar")
 WEEKDAYS = (
     "monday",
@@ -38,6 +41,12 @@ MAX_DAYS_SEARCHED = 800
 # Hours of one weekday: a list of [from, until] times as "HH:MM".
 DayHours = list[list[str]]
 WeekHours = dict[str, DayHours]
+
+
+def default_calendar() -> dict[str, Any]:
+    """The calendar shipped with the notifier: 2026, from the official decrees."""
+    loaded: dict[str, Any] = json.loads(DEFAULT_CALENDAR_FILE.read_text("utf-8"))
+    return loaded
 
 
 class CalendarError(NotifierError, InvalidInputError):
@@ -112,6 +121,20 @@ class WorkingTime:
             if remaining <= closing - opening:
                 return (opening + remaining).astimezone(self.zone)
             remaining -= closing - opening
+        raise AssertionError("unreachable: the search raises when it runs out")
+
+    def end_of_working_days(self, start: datetime, days: int) -> datetime:
+        """The close of the ``days``-th working day counted from ``start``.
+
+        The day of ``start`` counts as the first if it has working time left.
+        """
+        counted = 0
+        for _, closing in self._intervals_from(start):
+            day_ends = self.intervals_on(closing.astimezone(self.zone).date())[-1][1]
+            if closing == day_ends:
+                counted += 1
+                if counted == days:
+                    return closing.astimezone(self.zone)
         raise AssertionError("unreachable: the search raises when it runs out")
 
     def working_minutes(self, start: datetime, end: datetime) -> float:

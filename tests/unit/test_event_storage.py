@@ -69,13 +69,16 @@ def capturing(app_class: type[AppT], tmp_path: Path, **kwargs: Any) -> AppT:
     """The application on SQLite, remembering every recording it commits."""
 
     class Capturing(app_class):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.recordings: list[Recording[UUID]] = []
+            super().__init__(*args, **kwargs)
+
         def _notify(self, recordings: list[Recording[UUID]]) -> None:
             self.recordings.extend(recordings)
             super()._notify(recordings)
 
     env = event_store_env(service=app_class.name, database_url=None, var_dir=tmp_path)
-    app = Capturing(env=env, **kwargs)
-    app.recordings = []
+    app: AppT = Capturing(env=env, **kwargs)
     return app
 
 

@@ -132,3 +132,22 @@ def test_a_period_overlapping_another_is_refused() -> None:
 
     with pytest.raises(CalendarError, match="Ramadan"):
         calendar.set_period("Kerja bakti", date(2026, 3, 1), date(2026, 3, 5), {})
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "end"),
+    [
+        # From a Monday morning, the third working day closes on Wednesday.
+        (wib(7, 7, 30), 3, wib(9, 16)),
+        # Friday counts, then Monday and Tuesday.
+        (wib(4, 9), 3, wib(8, 16)),
+        # After Friday's close, Friday no longer counts.
+        (wib(4, 17), 1, wib(7, 16)),
+        # Five working days across Christmas: 23, 28, 29, 30, 31 December.
+        (wib(23, 8), 5, wib(31, 16)),
+    ],
+)
+def test_working_days_end_at_the_close_of_the_last_one(
+    start: datetime, days: int, end: datetime
+) -> None:
+    assert working_time().end_of_working_days(start, days) == end

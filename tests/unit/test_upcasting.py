@@ -56,7 +56,14 @@ def test_events_stored_by_version_1_load_with_todays_classes(tmp_path: Path) -> 
     deliver(today, "intake", 1, submitted)
     stored = today.recorder.select_notifications(start=1, limit=100)
     old = notifier_on(tmp_path / "old")
-    old.recorder.insert_events([as_version_1(event) for event in stored])
+    # The old store has its own calendar; the request's events are copied.
+    old.recorder.insert_events(
+        [
+            as_version_1(event)
+            for event in stored
+            if not event.topic.startswith("notifier.OfficeCalendar")
+        ]
+    )
 
     recipient = old.find(Recipient.create_id(submitted.request_id), Recipient)
     receipt = old.notification(

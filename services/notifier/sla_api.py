@@ -1,0 +1,68 @@
+"""The operations view of the steps' clocks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from services.notifier.api import App
+from services.notifier.sla import ClockState, SlaStep
+
+router = APIRouter(prefix="/sla", tags=["service level"])
+
+
+class ClockOut(BaseModel):
+    request_id: UUID
+    reference: str
+    step: SlaStep
+    state: ClockState
+    target: str | None
+    started_at: datetime | None
+    warning_at: datetime | None
+    deadline: datetime | None
+    stopped_at: datetime | None
+    working_minutes_used: float | None = Field(
+        description="Working time the step took, once judged"
+    )
+    working_minutes_left: float | None = Field(
+        description="Working time left until the deadline; negative once overrun"
+    )
+
+
+@router.get("/clocks", response_model=list[ClockOut], summary="Every step's clock")
+def list_clocks(
+    app: App,
+    state: Annotated[ClockState | None, Query()] = None,
+    request_id: UUID | None = None,
+) -> list[ClockOut]:
+    """Clocks by urgency, nearest deadline first, with the working time left."""
+    calendar = app.calendar().working_time()
+    now = datetime.now(UTC)
+    answers = []
+    for row in app.clocks.select(state, request_id):
+        left = None
+        if row.deadline is not None and row.stopped_at is None:
+            if now <= row.deadline:
+                left = calendar.working_minutes(now, row.deadline)
+            else:
+                left = -calendar.working_minutes(row.deadline, now)
+        answers.append(
+            ClockOut(
+                request_id=row.request_id,
+                reference=row.reference,
+                step=row.step,
+                state=row.state,
+                target=row.target,
+                started_at=row.started_at,
+                warning_at=row.warning_at,
+                deadline=row.deadline,
+                stopped_at=row.stopped_at,
+                working_minutes_used=row.working_minutes_used,
+                working_minutes_left=round(left, 3) if left is not None else None,
+            )
+        )
+    return answers

@@ -1,0 +1,98 @@
+"""The steps' clocks in a running notifier: warnings and breaches on NATS, on time.
+
+The calendar here is open around the clock and the decision standard is six
+seconds, so the real clock of the running system is quick to watch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from purnajual.contracts import SlaBreached, SlaClockEvent
+from tests.builders import request_submitted
+from tests.conftest import ServiceFactory
+from tests.support import Broker, NatsServer, ServiceProcess, wait_for
+
+pytestmark = pytest.mark.postgres
+ALWAYS_OPEN = [["00:00", "23:59"]]
+WEEK = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+]
+
+
+@pytest.fixture
+def notifier(
+    service_process: ServiceFactory,
+    database_url: str,
+    fresh_nats: NatsServer,
+    tmp_path: Path,
+) -> ServiceProcess:
+    calendar = tmp_path / "calendar.json"
+    calendar.write_text(
+        json.dumps(
+            {
+                "time_zone": "Asia/Jakarta",
+                "weekly_hours": {day: ALWAYS_OPEN for day in WEEK},
+                "closed_days": [],
+                "periods": {},
+            }
+        )
+    )
+    service = service_process(
+        "notifier",
+        DATABASE_URL=database_url,
+        NATS_URL=fresh_nats.url,
+        NOTIFIER_CALENDAR_FILE=str(calendar),
+        NOTIFIER_SLA_TARGETS=json.dumps({"decision": {"minutes": 0.1}}),
+        NOTIFIER_SLA_WARNING_SHARE="0.5",
+    )
+    service.start()
+    return service
+
+
+def test_a_request_left_waiting_warns_and_breaches_on_time_once(
+    notifier: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+    now = datetime.now(UTC)
+    submitted = request_submitted().model_copy(
+        update={"received_at": now, "submitted_at": now}
+    )
+
+    broker.publish("intake", 1, submitted)
+
+    def clock_events() -> list[SlaClockEvent]:
+        return [
+            envelope.data
+            for envelope in broker.envelopes("NOTIFIER")
+            if isinstance(envelope.data, SlaClockEvent)
+        ]
+
+    wait_for(
+        lambda: any(isinstance(e, SlaBreached) for e in clock_events()), timeout=30
+    )
+    time.sleep(2)
+    events = clock_events()
+    kinds = sorted((type(e).__name__, e.step) for e in events)
+    assert kinds == [
+        ("SlaBreached", "decision"),
+        ("SlaMet", "registration"),
+        ("SlaWarning", "decision"),
+    ]
+    breach = next(e for e in events if isinstance(e, SlaBreached))
+    late_by = (datetime.now(UTC) - breach.deadline).total_seconds()
+    assert late_by < 30
+    breached = notifier.get("/sla/clocks", state="breached").json()
+    assert [clock["step"] for clock in breached] == ["decision"]
+    assert breached[0]["working_minutes_left"] < 0

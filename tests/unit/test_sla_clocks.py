@@ -1,0 +1,190 @@
+"""The steps' clocks, driven by events and a controlled "now".
+
+Times are in Western Indonesia Time. Monday 7 December 2026 is a working day
+from 07:30 to 12:00 and 13:00 to 16:00.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from uuid import UUID, uuid4
+
+from purnajual.contracts import RequestApproved, RequestRejected, ScheduleIssued
+from purnajual.persistence import event_store_env
+from services.notifier.application import NotifierApplication
+from services.notifier.domain import DeliveryChannel, Notification, Purpose
+from services.notifier.sla import ClockState, SlaClock, SlaStep
+from services.notifier.transports import FileOutbox
+from tests.builders import (
+    POPO,
+    deliver,
+    request_approved,
+    request_submitted,
+    schedule_issued,
+)
+
+WIB = timezone(timedelta(hours=7))
+
+
+def wib(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=WIB)
+
+
+def notifier(
+    env: dict[str, str] | None = None, outbox: Path | None = None
+) -> NotifierApplication:
+    transport = FileOutbox(outbox or Path("/nonexistent"))
+    return NotifierApplication(
+        env=env or POPO,
+        transports={
+            DeliveryChannel.EMAIL: transport,
+            DeliveryChannel.WHATSAPP: transport,
+        },
+    )
+
+
+def submitted_at(
+    app: NotifierApplication, received: datetime, registered: datetime
+) -> UUID:
+    request_id = uuid4()
+    event = request_submitted(request_id).model_copy(
+        update={"received_at": received, "submitted_at": registered}
+    )
+    deliver(app, "intake", 1, event)
+    return request_id
+
+
+def clock(app: NotifierApplication, request_id: UUID, step: SlaStep) -> SlaClock:
+    found = app.find(SlaClock.create_id(request_id, step.value), SlaClock)
+    assert found is not None
+    return found
+
+
+def judged(app: NotifierApplication, request_id: UUID) -> list[tuple[str, str]]:
+    return [
+        (event.step, type(event).__name__)
+        for _, event in app.events_after(0, limit=10_000)
+        if isinstance(event, SlaClock.Judged) and event.request_id == request_id
+    ]
+
+
+def decided(request_id: UUID, at: datetime) -> RequestApproved:
+    return request_approved(request_id).model_copy(update={"decided_at": at})
+
+
+def test_steps_done_in_time_are_met_with_the_working_time_they_took() -> None:
+    app = notifier()
+    request_id = submitted_at(app, wib(7, 8, 55), wib(7, 9, 0))
+
+    deliver(app, "approval", 1, decided(request_id, wib(7, 9, 12)))
+
+    assert judged(app, request_id) == [("registration", "Met"), ("decision", "Met")]
+    assert clock(app, request_id, SlaStep.DECISION).state == ClockState.MET
+    assert clock(app, request_id, SlaStep.SCHEDULE).state == ClockState.OPEN
+    met = [e for _, e in app.events_after(0) if isinstance(e, SlaClock.Met)]
+    assert [e.working_minutes_used for e in met] == [5, 12]
+
+
+def test_a_decision_left_waiting_warns_then_breaches_each_once() -> None:
+    app = notifier()
+    request_id = submitted_at(app, wib(7, 9, 0), wib(7, 9, 0))
+
+    app.raise_due_clocks(wib(7, 9, 15))
+    early = judged(app, request_id)
+    app.raise_due_clocks(wib(7, 9, 16))
+    app.raise_due_clocks(wib(7, 9, 17))
+    app.raise_due_clocks(wib(7, 9, 20))
+    app.raise_due_clocks(wib(7, 10, 0))
+
+    assert early == [("registration", "Met")]
+    assert judged(app, request_id) == [
+        ("registration", "Met"),
+        ("decision", "WarningRaised"),
+        ("decision", "Breached"),
+    ]
+    assert clock(app, request_id, SlaStep.DECISION).state == ClockState.BREACHED
+
+
+def test_a_clock_over_lunch_warns_after_the_break_not_during_it() -> None:
+    app = notifier()
+    request_id = submitted_at(app, wib(7, 11, 50), wib(7, 11, 50))
+
+    app.raise_due_clocks(wib(7, 12, 30))
+    at_lunch = clock(app, request_id, SlaStep.DECISION).state
+    app.raise_due_clocks(wib(7, 13, 6))
+
+    assert at_lunch == ClockState.OPEN
+    assert clock(app, request_id, SlaStep.DECISION).state == ClockState.WARNING
+
+
+def test_a_decision_heard_of_before_the_submission_is_still_judged() -> None:
+    app = notifier()
+    request_id = uuid4()
+    deliver(app, "approval", 1, decided(request_id, wib(7, 9, 20)))
+    event = request_submitted(request_id).model_copy(
+        update={"received_at": wib(7, 9, 0), "submitted_at": wib(7, 9, 5)}
+    )
+
+    deliver(app, "intake", 1, event)
+
+    assert ("decision", "Met") in judged(app, request_id)
+
+
+def test_a_late_stop_the_watcher_missed_is_a_breach_once() -> None:
+    app = notifier()
+    request_id = submitted_at(app, wib(7, 9, 0), wib(7, 9, 0))
+    rejected = RequestRejected(
+        request_id=request_id,
+        reference="PPJ-2026-00001",
+        decided_by="Kepala Balai",
+        reason="x",
+        decided_at=wib(7, 14, 0),
+    )
+
+    deliver(app, "approval", 1, rejected)
+    app.raise_due_clocks(wib(7, 14, 5))
+
+    assert judged(app, request_id).count(("decision", "Breached")) == 1
+    assert clock(app, request_id, SlaStep.REJECTION_LETTER).state == ClockState.OPEN
+
+
+def test_the_field_visit_warns_after_3_and_breaches_after_5_working_days() -> None:
+    app = notifier()
+    request_id = uuid4()
+    issued: ScheduleIssued = schedule_issued(request_id, date(2026, 12, 7)).model_copy(
+        update={"issued_at": wib(4, 10, 0)}
+    )
+    deliver(app, "scheduling", 1, issued)
+    visit = clock(app, request_id, SlaStep.FIELD_VISIT)
+
+    assert visit.plan is not None
+    assert visit.plan["warning_at"] == wib(9, 16, 0)
+    assert visit.plan["deadline"] == wib(11, 16, 30)
+
+
+def test_conveying_the_schedule_stops_its_clock(tmp_path: Path) -> None:
+    app = notifier(outbox=tmp_path)
+    request_id = submitted_at(app, wib(7, 9, 0), wib(7, 9, 0))
+    issued = schedule_issued(request_id).model_copy(
+        update={"issued_at": datetime.now(WIB)}
+    )
+    deliver(app, "scheduling", 1, issued)
+
+    app.deliver(Notification.create_id(request_id, Purpose.SCHEDULE.value))
+
+    conveyance = clock(app, request_id, SlaStep.CONVEYANCE)
+    assert conveyance.stopped_at is not None
+    assert conveyance.state in (ClockState.MET, ClockState.BREACHED)
+
+
+def test_two_notifiers_on_one_store_announce_a_breach_once(tmp_path: Path) -> None:
+    env = event_store_env(service="notifier", database_url=None, var_dir=tmp_path)
+    first, second = notifier(env), notifier(env)
+    request_id = submitted_at(first, wib(7, 9, 0), wib(7, 9, 0))
+
+    first.raise_due_clocks(wib(7, 10, 0))
+    second.raise_due_clocks(wib(7, 10, 0))
+    second.raise_due_clocks(wib(7, 11, 0))
+
+    assert judged(second, request_id).count(("decision", "Breached")) == 1
