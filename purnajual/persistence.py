@@ -204,6 +204,10 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         for listener in listeners:
             listener()
 
+    def metric_lines(self) -> list[str]:
+        """Prometheus lines of the service's own; none by default."""
+        return []
+
     def rebuild_views(self) -> bool:
         """Rebuilds the read model from the whole log and swaps it in.
 

@@ -581,6 +581,9 @@ def _probes_router(service: str) -> APIRouter:
                     "metrics: relay lag unknown", extra={"error": repr(error)}
                 )
         text = prometheus_text(service, runtime.messaging, lag)
+        text += "".join(
+            line + "\n" for line in await asyncio.to_thread(runtime.app.metric_lines)
+        )
         return PlainTextResponse(text, media_type=PROMETHEUS_TEXT)
 
     @router.post(

@@ -251,6 +251,55 @@ class NotifierApplication(ServiceApplication):
                 logger.exception("checking the clocks failed; retrying")
             await asyncio.sleep(CLOCK_CHECK_SECONDS)
 
+    def metric_lines(self) -> list[str]:
+        """Open clocks, verdicts and working time taken, per step."""
+        rows = self.clocks.snapshot().values()
+        lines = []
+        families = [
+            (
+                "sla_open_clocks",
+                "gauge",
+                "Clocks running.",
+                {ClockState.OPEN, ClockState.WARNING},
+            ),
+            ("sla_warnings_total", "counter", "Warnings raised.", None),
+            ("sla_breaches_total", "counter", "Breaches.", {ClockState.BREACHED}),
+            ("sla_met_total", "counter", "Steps done in time.", {ClockState.MET}),
+        ]
+        for name, kind, help_text, states in families:
+            lines += [
+                f"# HELP purnajual_{name} {help_text}",
+                f"# TYPE purnajual_{name} {kind}",
+            ]
+            for step in SlaStep:
+                of_step = [row for row in rows if row.step == step]
+                if states is None:
+                    count = sum(1 for row in of_step if row.warned)
+                else:
+                    count = sum(1 for row in of_step if row.state in states)
+                lines.append(f'purnajual_{name}{{step="{step.value}"}} {count}')
+        lines += [
+            "# HELP purnajual_sla_step_working_seconds Working time judged steps "
+            "took (a breach found by the watcher counts its full standard).",
+            "# TYPE purnajual_sla_step_working_seconds summary",
+        ]
+        for step in SlaStep:
+            taken = [
+                row.working_minutes_used * 60
+                for row in rows
+                if row.step == step
+                and row.stopped_at is not None
+                and row.working_minutes_used is not None
+            ]
+            label = f'step="{step.value}"'
+            lines.append(
+                f"purnajual_sla_step_working_seconds_sum{{{label}}} {sum(taken):g}"
+            )
+            lines.append(
+                f"purnajual_sla_step_working_seconds_count{{{label}}} {len(taken)}"
+            )
+        return lines
+
     def _time_steps(
         self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
@@ -535,6 +584,7 @@ class ClockRow:
     deadline: datetime | None = None
     stopped_at: datetime | None = None
     working_minutes_used: float | None = None
+    warned: bool = False
 
 
 class ClocksView(LogView):
@@ -569,6 +619,7 @@ class ClocksView(LogView):
         elif isinstance(domain_event, SlaClock.Judged):
             row.working_minutes_used = domain_event.working_minutes_used
             row.state = _STATE_AFTER[type(domain_event)]
+            row.warned = row.warned or isinstance(domain_event, SlaClock.WarningRaised)
 
     def due(self, now: datetime) -> list[UUID]:
         """Running clocks whose warning or deadline has come."""

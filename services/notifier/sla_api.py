@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from services.notifier.api import App
+from services.notifier.application import ClockRow, NotifierApplication
 from services.notifier.sla import ClockState, SlaStep
 
 router = APIRouter(prefix="/sla", tags=["service level"])
+STREAM_POLL_SECONDS = 1.0
 
 
 class ClockOut(BaseModel):
@@ -40,10 +45,43 @@ def list_clocks(
     request_id: UUID | None = None,
 ) -> list[ClockOut]:
     """Clocks by urgency, nearest deadline first, with the working time left."""
+    return clocks_out(app, app.clocks.select(state, request_id))
+
+
+@router.get(
+    "/stream",
+    summary="Server-Sent Events: every change of a clock, live",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream_clocks(request: Request, app: App) -> StreamingResponse:
+    """Sends each clock once on connect, then each clock whose state changes."""
+
+    async def changes() -> AsyncIterator[str]:
+        sent: dict[UUID, tuple[str, object]] = {}
+        while not await request.is_disconnected():
+            rows = await asyncio.to_thread(app.clocks.select, None, None)
+            changed = [
+                row
+                for row in rows
+                if sent.get(row.clock_id) != (row.state.value, row.stopped_at)
+            ]
+            for row, out in zip(changed, clocks_out(app, changed), strict=True):
+                sent[row.clock_id] = (row.state.value, row.stopped_at)
+                yield f"event: clock\ndata: {out.model_dump_json()}\n\n"
+            if not changed:
+                yield ": still here\n\n"
+            await asyncio.sleep(STREAM_POLL_SECONDS)
+
+    return StreamingResponse(changes(), media_type="text/event-stream")
+
+
+def clocks_out(app: NotifierApplication, rows: list[ClockRow]) -> list[ClockOut]:
+    """The clocks with the working time left, reckoned now."""
     calendar = app.calendar().working_time()
     now = datetime.now(UTC)
     answers = []
-    for row in app.clocks.select(state, request_id):
+    for row in rows:
         left = None
         if row.deadline is not None and row.stopped_at is None:
             if now <= row.deadline:

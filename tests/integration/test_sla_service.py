@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from purnajual.contracts import SlaBreached, SlaClockEvent
@@ -96,3 +97,20 @@ def test_a_request_left_waiting_warns_and_breaches_on_time_once(
     breached = notifier.get("/sla/clocks", state="breached").json()
     assert [clock["step"] for clock in breached] == ["decision"]
     assert breached[0]["working_minutes_left"] < 0
+
+    # The same verdicts on the live feed and in the metrics.
+    seen = []
+    with httpx.stream("GET", f"{notifier.url}/sla/stream", timeout=10) as feed:
+        for line in feed.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line[len("data: ") :]))
+            if len(seen) == 2:
+                break
+    assert sorted((clock["step"], clock["state"]) for clock in seen) == [
+        ("decision", "breached"),
+        ("registration", "met"),
+    ]
+    metrics = notifier.get("/metrics").text
+    assert 'purnajual_sla_breaches_total{step="decision"} 1' in metrics
+    assert 'purnajual_sla_warnings_total{step="decision"} 1' in metrics
+    assert 'purnajual_sla_met_total{step="registration"} 1' in metrics
