@@ -209,19 +209,21 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         return []
 
     def rebuild_views(self) -> bool:
-        """Rebuilds the read model from the whole log and swaps it in.
+        """Rebuilds every read model from the whole log and swaps it in.
 
-        Answers whether the rebuilt view equals the one it replaces.
+        Answers whether each rebuilt model equals the one it replaces.
         """
-        view = getattr(self, "view", None)
-        if view is None:
-            return True
-        fresh, same = view.rebuilt()
-        # Each service types its own ``view``; this base class cannot name it.
-        setattr(self, "view", fresh)  # noqa: B010
-        if not same:
-            logger.warning("a rebuilt view differed from the live one")
-        return bool(same)
+        equal = True
+        for name, value in list(vars(self).items()):
+            rebuilt = getattr(value, "rebuilt", None)
+            if not callable(rebuilt):
+                continue
+            fresh, same = rebuilt()
+            setattr(self, name, fresh)
+            if not same:
+                logger.warning("a rebuilt view differed", extra={"view": name})
+            equal = equal and same
+        return equal
 
     def policy(
         self,

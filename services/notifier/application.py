@@ -44,6 +44,7 @@ from services.notifier.office_calendar import (
     OfficeCalendar,
     default_calendar,
 )
+from services.notifier.report import FactsView, RequestFacts, build_report
 from services.notifier.sla import (
     DEFAULT_TARGETS,
     ClockState,
@@ -95,6 +96,7 @@ class NotifierApplication(ServiceApplication):
         self.warning_share = warning_share
         self.view = NotificationsView(self)
         self.clocks = ClocksView(self)
+        self.facts = FactsView(self)
         self.open_calendar(initial_calendar or default_calendar())
 
     def open_calendar(self, initial: dict[str, Any]) -> None:
@@ -224,6 +226,7 @@ class NotifierApplication(ServiceApplication):
         """Composes what the event calls for and moves the steps' clocks."""
         self._compose_for(envelope, processing_event)
         self._time_steps(envelope, processing_event)
+        self._note_facts(envelope, processing_event)
 
     def raise_due_clocks(self, now: datetime) -> None:
         """Records the warnings and breaches whose moment has come, each once.
@@ -279,17 +282,14 @@ class NotifierApplication(ServiceApplication):
                     count = sum(1 for row in of_step if row.state in states)
                 lines.append(f'purnajual_{name}{{step="{step.value}"}} {count}')
         lines += [
-            "# HELP purnajual_sla_step_working_seconds Working time judged steps "
-            "took (a breach found by the watcher counts its full standard).",
+            "# HELP purnajual_sla_step_working_seconds Working time steps took.",
             "# TYPE purnajual_sla_step_working_seconds summary",
         ]
         for step in SlaStep:
             taken = [
-                row.working_minutes_used * 60
+                row.duration_minutes * 60
                 for row in rows
-                if row.step == step
-                and row.stopped_at is not None
-                and row.working_minutes_used is not None
+                if row.step == step and row.duration_minutes is not None
             ]
             label = f'step="{step.value}"'
             lines.append(
@@ -320,6 +320,44 @@ class NotifierApplication(ServiceApplication):
             else:
                 clock.stop(moment, calendar)
         processing_event.collect_events(*clocks.values())
+
+    def _note_facts(
+        self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        """Keeps what the monthly report counts of this request."""
+        data = envelope.data
+        if not isinstance(
+            data,
+            RequestSubmitted | RequestApproved | RequestRejected | BeritaAcaraFiled,
+        ):
+            return
+        facts = self.find(RequestFacts.create_id(data.request_id), RequestFacts)
+        facts = facts or RequestFacts(request_id=data.request_id)
+        if isinstance(data, RequestSubmitted) and not facts.registered:
+            facts.register(
+                reference=data.reference,
+                received_at=data.received_at,
+                channel=data.channel,
+                services=data.services,
+                regency=data.stakeholder.regency,
+            )
+        elif isinstance(data, RequestApproved | RequestRejected) and not facts.decided:
+            facts.decide(approved=isinstance(data, RequestApproved))
+        elif isinstance(data, BeritaAcaraFiled) and not facts.tested:
+            facts.note_field_test(
+                samples_tested=data.samples_tested,
+                samples_meeting_standard=data.samples_meeting_standard,
+                quality_standard=data.quality_standard,
+            )
+        processing_event.collect_events(facts)
+
+    def after_sales_report(self, month: str) -> dict[str, Any]:
+        """The month's Laporan Pelayanan Purna Jual, from the events."""
+        return build_report(
+            month,
+            list(self.facts.snapshot().values()),
+            list(self.clocks.snapshot().values()),
+        )
 
     def _clock(self, request_id: UUID, reference: str, step: SlaStep) -> SlaClock:
         clock = self.find(SlaClock.create_id(request_id, step.value), SlaClock)
@@ -584,6 +622,7 @@ class ClockRow:
     deadline: datetime | None = None
     stopped_at: datetime | None = None
     working_minutes_used: float | None = None
+    duration_minutes: float | None = None
     warned: bool = False
 
 
@@ -616,8 +655,11 @@ class ClocksView(LogView):
                 row.state = ClockState.OPEN
         elif isinstance(domain_event, SlaClock.Stopped):
             row.stopped_at = domain_event.stopped_at
+            row.duration_minutes = domain_event.working_minutes_used
         elif isinstance(domain_event, SlaClock.Judged):
             row.working_minutes_used = domain_event.working_minutes_used
+            if row.stopped_at is not None and row.duration_minutes is None:
+                row.duration_minutes = domain_event.working_minutes_used
             row.state = _STATE_AFTER[type(domain_event)]
             row.warned = row.warned or isinstance(domain_event, SlaClock.WarningRaised)
 

@@ -13,7 +13,7 @@ from purnajual.inputs import Text
 from services.notifier.api import App
 from services.notifier.office_calendar import WEEKDAYS, OfficeCalendar, WeekHours
 
-HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+HOURS_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 Clock = Annotated[str, Field(pattern=HOURS_PATTERN)]
 Interval = Annotated[list[Clock], Field(min_length=2, max_length=2)]
 HoursOfDay = list[Interval]

@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 
 from purnajual.service import ServiceDefinition
-from services.notifier import api, calendar_api, messaging, sla_api
+from services.notifier import api, calendar_api, messaging, report_api, sla_api
 from services.notifier.application import NotifierApplication
 from services.notifier.config import NotifierSettings
 from services.notifier.domain import DeliveryChannel
@@ -67,7 +67,7 @@ NOTIFIER = ServiceDefinition(
         "rejection letter, the schedule and the Berita Acara; records what was "
         "delivered, and lets staff confirm deliveries made by hand."
     ),
-    routers=[api.router, calendar_api.router, sla_api.router],
+    routers=[api.router, calendar_api.router, sla_api.router, report_api.router],
     settings_class=NotifierSettings,
     make_application=make_application,
     translate=messaging.to_integration_event,

@@ -59,7 +59,9 @@ def parse_hours(hours: WeekHours) -> dict[int, list[tuple[time, time]]]:
     for number, name in enumerate(WEEKDAYS):
         intervals = []
         for opening, closing in hours.get(name, []):
-            start, end = time.fromisoformat(opening), time.fromisoformat(closing)
+            start = time.fromisoformat(opening)
+            # "24:00" closes at midnight, for a day worked to its end.
+            end = time.max if closing == "24:00" else time.fromisoformat(closing)
             if end <= start:
                 raise CalendarError(
                     f"On {name}, {opening}-{closing} ends before it starts.", field=name

@@ -119,8 +119,11 @@ class SlaClock(Aggregate):
         target: str
 
     class Stopped(Aggregate.Event):
+        """Carries the working time the step took, when its start is known."""
+
         TOPIC = "notifier.SlaClock.Stopped"
         stopped_at: datetime
+        working_minutes_used: float | None
 
     # The three events that are announced carry all a reader needs.
     class Judged(Aggregate.Event):
@@ -200,7 +203,12 @@ class SlaClock(Aggregate):
         """Stops the clock once; judges it if it has started."""
         if self.stopped_at is not None:
             return
-        self._stop(stopped_at=stopped_at)
+        used = None
+        if self.plan is not None:
+            used = round(
+                calendar.working_minutes(self.plan["counting_from"], stopped_at), 3
+            )
+        self._stop(stopped_at=stopped_at, working_minutes_used=used)
         if self.plan is not None:
             self._judge(stopped_at, calendar)
 
@@ -255,5 +263,5 @@ class SlaClock(Aggregate):
         }
 
     @event(Stopped)
-    def _stop(self, stopped_at: datetime) -> None:
+    def _stop(self, stopped_at: datetime, working_minutes_used: float | None) -> None:
         self.stopped_at = stopped_at

@@ -10,6 +10,7 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from tests.conftest import ServiceFactory
 from tests.support import Broker, NatsServer, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.postgres
-ALWAYS_OPEN = [["00:00", "23:59"]]
+ALWAYS_OPEN = [["00:00", "24:00"]]
 WEEK = [
     "monday",
     "tuesday",
@@ -114,3 +115,15 @@ def test_a_request_left_waiting_warns_and_breaches_on_time_once(
     assert 'purnajual_sla_breaches_total{step="decision"} 1' in metrics
     assert 'purnajual_sla_warnings_total{step="decision"} 1' in metrics
     assert 'purnajual_sla_met_total{step="registration"} 1' in metrics
+
+    # And in the month's report, in each of its forms.
+    month = datetime.now(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+    report = notifier.get("/reports/after-sales", month=month).json()
+    as_csv = notifier.get("/reports/after-sales", month=month, format="csv")
+    page = notifier.get("/reports/after-sales", month=month, format="html")
+    assert report["requests"] == 1
+    decision = next(s for s in report["steps"] if s["step"] == "decision")
+    assert [b["reference"] for b in decision["breaches"]] == ["PPJ-2026-00001"]
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert "breach decision,PPJ-2026-00001" in as_csv.text
+    assert "LAPORAN PELAYANAN PURNA JUAL" in page.text

@@ -151,3 +151,14 @@ def test_working_days_end_at_the_close_of_the_last_one(
     start: datetime, days: int, end: datetime
 ) -> None:
     assert working_time().end_of_working_days(start, days) == end
+
+
+def test_a_day_worked_to_midnight_runs_into_the_next() -> None:
+    calendar = office_calendar()
+    calendar.change_weekly_hours(
+        {"monday": [["00:00", "24:00"]], "tuesday": [["00:00", "24:00"]]}
+    )
+
+    deadline = calendar.working_time().deadline(wib(7, 23, 58), 5)
+
+    assert deadline.replace(microsecond=0) == wib(8, 0, 3)
