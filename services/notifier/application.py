@@ -88,8 +88,10 @@ class NotifierApplication(ServiceApplication):
         sla_targets: dict[SlaStep, Target] | None = None,
         warning_share: float = 0.8,
         initial_calendar: dict[str, Any] | None = None,
+        operations_emails: list[str] | None = None,
     ) -> None:
         super().__init__(env)
+        self.operations_emails = operations_emails or []
         self.transports = transports
         self.max_delivery_attempts = max_delivery_attempts
         self.sla_targets = {**DEFAULT_TARGETS, **(sla_targets or {})}
@@ -239,9 +241,10 @@ class NotifierApplication(ServiceApplication):
             clock = self.find(clock_id, SlaClock)
             if clock is None:
                 continue
+            was_breached = clock.breached
             clock.raise_due(now, calendar)
             try:
-                self.save(clock)
+                self.save(clock, *self._breach_alert(clock, was_breached))
             except IntegrityError:
                 logger.info("another notifier judged this clock first")
 
@@ -308,10 +311,12 @@ class NotifierApplication(ServiceApplication):
             return
         calendar = self.calendar().working_time()
         clocks: dict[SlaStep, SlaClock] = {}
+        breached_before: dict[SlaStep, bool] = {}
         for step, starts, moment in moves:
             if step not in clocks:
                 data = envelope.data
                 clocks[step] = self._clock(data.request_id, data.reference, step)
+                breached_before[step] = clocks[step].breached
             clock = clocks[step]
             if starts:
                 target = self.sla_targets[step]
@@ -320,6 +325,36 @@ class NotifierApplication(ServiceApplication):
             else:
                 clock.stop(moment, calendar)
         processing_event.collect_events(*clocks.values())
+        for step, clock in clocks.items():
+            processing_event.collect_events(
+                *self._breach_alert(clock, breached_before[step])
+            )
+
+    def _breach_alert(self, clock: SlaClock, was_breached: bool) -> list[Notification]:
+        """An email to the operations contacts when a clock has just breached."""
+        if was_breached or not clock.breached or not self.operations_emails:
+            return []
+        assert clock.plan is not None
+        deadline = clock.plan["deadline"].astimezone(OFFICE_TIME_ZONE)
+        alert = Notification(
+            request_id=clock.request_id,
+            reference=clock.reference,
+            purpose=Purpose.OPERATIONS_ALERT.value,
+            subject=f"Pelanggaran standar waktu: {clock.step.value} {clock.reference}",
+            body=(
+                f"Langkah {clock.step.value} permohonan {clock.reference} melewati "
+                f"standar waktunya ({clock.plan['target']}); batas waktu "
+                f"{deadline:%d-%m-%Y %H:%M} WIB."
+            ),
+            source_event=f"sla-breach:{clock.id}",
+        )
+        alert.address(
+            channel=DeliveryChannel.EMAIL.value,
+            destination=", ".join(self.operations_emails),
+            recipient_name="Tim operasional BIB Lembang",
+            in_reply_to=None,
+        )
+        return [alert]
 
     def _note_facts(
         self, envelope: Envelope, processing_event: ProcessingEvent[UUID]

@@ -56,6 +56,11 @@ class NotifierSettings(ServiceSettings):
     sla_warning_share: float = Field(
         0.8, gt=0, lt=1, validation_alias="NOTIFIER_SLA_WARNING_SHARE"
     )
+    operations_emails: str = Field(
+        "",
+        validation_alias="NOTIFIER_OPERATIONS_EMAILS",
+        description="Comma-separated addresses told of every SLA breach by email.",
+    )
     max_delivery_attempts: int = Field(
         5, ge=1, validation_alias="NOTIFIER_MAX_DELIVERY_ATTEMPTS"
     )

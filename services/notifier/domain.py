@@ -19,6 +19,7 @@ class Purpose(StrEnum):
     REJECTION_LETTER = "rejection_letter"
     SCHEDULE = "schedule"
     BERITA_ACARA = "berita_acara"
+    OPERATIONS_ALERT = "operations_alert"
 
 
 class DeliveryChannel(StrEnum):
@@ -69,9 +70,14 @@ def delivery_channel_for(
     return DeliveryChannel.MANUAL, destination
 
 
-def notification_id_for(request_id: UUID, purpose: Purpose) -> UUID:
-    """Each purpose is told once per request."""
-    return uuid5(NOTIFIER_NAMESPACE, f"notification\x1f{request_id}\x1f{purpose.value}")
+def notification_id_for(request_id: UUID, purpose: Purpose, about: str = "") -> UUID:
+    """Each purpose is told once per request; an alert once per thing it is about."""
+    key = (
+        f"{purpose.value}\x1f{about}"
+        if purpose == Purpose.OPERATIONS_ALERT
+        else purpose.value
+    )
+    return uuid5(NOTIFIER_NAMESPACE, f"notification\x1f{request_id}\x1f{key}")
 
 
 class Recipient(Aggregate):
@@ -199,8 +205,8 @@ class Notification(Aggregate):
             aggregate.confirmed_by = self.confirmed_by
 
     @staticmethod
-    def create_id(request_id: UUID, purpose: str) -> UUID:
-        return notification_id_for(request_id, Purpose(purpose))
+    def create_id(request_id: UUID, purpose: str, source_event: str = "") -> UUID:
+        return notification_id_for(request_id, Purpose(purpose), source_event)
 
     @event(Composed)
     def __init__(

@@ -49,6 +49,11 @@ def make_application(
         sla_targets=settings.targets(),
         warning_share=settings.sla_warning_share,
         initial_calendar=json.loads(settings.calendar_file.read_text("utf-8")),
+        operations_emails=[
+            address.strip()
+            for address in settings.operations_emails.split(",")
+            if address.strip()
+        ],
     )
     return application
 

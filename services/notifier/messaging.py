@@ -66,7 +66,9 @@ def to_integration_event(
             working_minutes_used=domain_event.working_minutes_used,
         )
     if isinstance(domain_event, Notification.Delivered):
-        event_class = _DELIVERED_EVENT[Purpose(domain_event.purpose)]
+        event_class = _DELIVERED_EVENT.get(Purpose(domain_event.purpose))
+        if event_class is None:
+            return None
         return event_class(
             request_id=domain_event.request_id,
             reference=domain_event.reference,

@@ -58,13 +58,14 @@ def notifier(
         NOTIFIER_CALENDAR_FILE=str(calendar),
         NOTIFIER_SLA_TARGETS=json.dumps({"decision": {"minutes": 0.1}}),
         NOTIFIER_SLA_WARNING_SHARE="0.5",
+        NOTIFIER_OPERATIONS_EMAILS="kasi.jasa@example.id",
     )
     service.start()
     return service
 
 
 def test_a_request_left_waiting_warns_and_breaches_on_time_once(
-    notifier: ServiceProcess, fresh_nats: NatsServer
+    notifier: ServiceProcess, fresh_nats: NatsServer, tmp_path: Path
 ) -> None:
     broker = Broker(fresh_nats.url)
     now = datetime.now(UTC)
@@ -127,3 +128,14 @@ def test_a_request_left_waiting_warns_and_breaches_on_time_once(
     assert as_csv.headers["content-type"].startswith("text/csv")
     assert "breach decision,PPJ-2026-00001" in as_csv.text
     assert "LAPORAN PELAYANAN PURNA JUAL" in page.text
+
+    # The operations contacts were told of the breach, once.
+    def alerts() -> list[dict[str, str]]:
+        sent = [
+            json.loads(path.read_text(encoding="utf-8"))
+            for path in (tmp_path / "var" / "outbox" / "email").glob("*.json")
+        ]
+        return [m for m in sent if m["destination"] == "kasi.jasa@example.id"]
+
+    [alert] = wait_for(alerts)
+    assert alert["subject"] == "Pelanggaran standar waktu: decision PPJ-2026-00001"

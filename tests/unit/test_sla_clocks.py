@@ -51,7 +51,7 @@ def submitted_at(
     event = request_submitted(request_id).model_copy(
         update={"received_at": received, "submitted_at": registered}
     )
-    deliver(app, "intake", 1, event)
+    deliver(app, "intake", app.position_of("intake") + 1, event)
     return request_id
 
 
@@ -188,3 +188,44 @@ def test_two_notifiers_on_one_store_announce_a_breach_once(tmp_path: Path) -> No
     second.raise_due_clocks(wib(7, 11, 0))
 
     assert judged(second, request_id).count(("decision", "Breached")) == 1
+
+
+def test_a_breach_is_told_to_the_operations_contacts_once(tmp_path: Path) -> None:
+    outbox = FileOutbox(tmp_path)
+    app = NotifierApplication(
+        env=POPO,
+        transports={DeliveryChannel.EMAIL: outbox, DeliveryChannel.WHATSAPP: outbox},
+        operations_emails=["kasi.jasa@biblembang.id", "tu@biblembang.id"],
+    )
+    request_id = submitted_at(app, wib(7, 9, 0), wib(7, 9, 0))
+
+    app.raise_due_clocks(wib(7, 10, 0))
+    app.raise_due_clocks(wib(7, 11, 0))
+
+    alerts = [
+        row
+        for row in app.view.select(request_id=request_id, status=None)
+        if row.purpose == Purpose.OPERATIONS_ALERT
+    ]
+    assert len(alerts) == 1
+    assert alerts[0].destination == "kasi.jasa@biblembang.id, tu@biblembang.id"
+    app.deliver(alerts[0].notification_id)
+    assert app.notification(alerts[0].notification_id).delivered_at is not None
+
+
+def test_a_calendar_change_leaves_running_clocks_as_announced() -> None:
+    app = notifier()
+    before = submitted_at(app, wib(7, 15, 50), wib(7, 15, 50))
+    announced = clock(app, before, SlaStep.DECISION).plan
+
+    app.change_calendar(
+        lambda calendar: calendar.set_closed_day(
+            day=date(2026, 12, 8), name="Cuti bersama tambahan", kind="cuti_bersama"
+        )
+    )
+    after = submitted_at(app, wib(7, 15, 50), wib(7, 15, 50))
+
+    assert announced is not None
+    assert clock(app, before, SlaStep.DECISION).plan == announced
+    assert announced["deadline"] == wib(8, 7, 40)
+    assert clock(app, after, SlaStep.DECISION).plan["deadline"] == wib(9, 7, 40)  # type: ignore[index]
