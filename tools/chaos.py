@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from purnajual.contracts import SlaClockEvent
 from purnajual.messaging import Translator
 from purnajual.persistence import ServiceApplication, event_store_env
 from services.approval import messaging as approval_messaging
@@ -353,7 +354,11 @@ def check(
         stream_sizes[stream.lower()] = len(envelopes)
         for envelope in envelopes:
             if envelope.subject in events:
-                events[envelope.subject][envelope.data.SUBJECT] += 1
+                # A clock's verdict is once per step, not once per request.
+                key = envelope.data.SUBJECT
+                if isinstance(envelope.data, SlaClockEvent):
+                    key += f":{envelope.data.step}"
+                events[envelope.subject][key] += 1
     duplicated = missing = 0
     for request_id, rejected in walked.items():
         expected = REJECTED_EVENTS if rejected else APPROVED_EVENTS

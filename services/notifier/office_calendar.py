@@ -59,9 +59,15 @@ def parse_hours(hours: WeekHours) -> dict[int, list[tuple[time, time]]]:
     for number, name in enumerate(WEEKDAYS):
         intervals = []
         for opening, closing in hours.get(name, []):
-            start = time.fromisoformat(opening)
-            # "24:00" closes at midnight, for a day worked to its end.
-            end = time.max if closing == "24:00" else time.fromisoformat(closing)
+            try:
+                start = time.fromisoformat(opening)
+                # "24:00" closes at midnight, for a day worked to its end.
+                end = time.max if closing == "24:00" else time.fromisoformat(closing)
+            except ValueError as error:
+                raise CalendarError(
+                    f"On {name}, {opening}-{closing} is not a time of day: {error}.",
+                    field=name,
+                ) from error
             if end <= start:
                 raise CalendarError(
                     f"On {name}, {opening}-{closing} ends before it starts.", field=name

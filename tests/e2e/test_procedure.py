@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from examples.walkthrough import EXAMPLES_DIR, Services, walk
+from purnajual.contracts import SlaClockEvent
 from tests.conftest import ServiceFactory
 from tests.support import Broker, NatsServer, ServiceProcess, running, wait_for
 
@@ -47,10 +48,21 @@ class System:
     client: Services
 
     def events_of(self, request_id: str) -> Counter[str]:
+        """The procedure's events of a request; the clocks' verdicts are apart."""
         return Counter(
             subject
             for stream in STREAMS
             for subject in self.broker.subjects(stream, request_id)
+            if not subject.startswith("notifier.sla.")
+        )
+
+    def verdicts_of(self, request_id: str) -> Counter[tuple[str, str]]:
+        """Each clock verdict of a request, as (kind, step)."""
+        return Counter(
+            (envelope.data.SUBJECT, envelope.data.step)
+            for envelope in self.broker.envelopes("NOTIFIER")
+            if isinstance(envelope.data, SlaClockEvent)
+            and envelope.subject == request_id
         )
 
     def wait_for_events(self, request_id: str, count: int) -> Counter[str]:
@@ -112,6 +124,12 @@ def test_an_approved_request_travels_to_a_delivered_berita_acara(
     }
     events = system.wait_for_events(view["request_id"], 7)
     assert events == Counter(APPROVED_PATH)
+    verdicts = system.verdicts_of(view["request_id"])
+    assert set(verdicts.values()) == {1}
+    assert ("notifier.sla.met", "registration") in verdicts or (
+        "notifier.sla.breached",
+        "registration",
+    ) in verdicts
     outbox = list((system.var_dir / "outbox" / "email").glob("*.json"))
     assert len(outbox) == 3
 

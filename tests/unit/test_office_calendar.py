@@ -162,3 +162,12 @@ def test_a_day_worked_to_midnight_runs_into_the_next() -> None:
     deadline = calendar.working_time().deadline(wib(7, 23, 58), 5)
 
     assert deadline.replace(microsecond=0) == wib(8, 0, 3)
+
+
+def test_a_time_that_is_not_a_time_of_day_is_refused_naming_the_day() -> None:
+    calendar = office_calendar()
+
+    with pytest.raises(CalendarError) as refused:
+        calendar.change_weekly_hours({"friday": [["24:00", "24:00"]]})
+
+    assert refused.value.data["field"] == "friday"
