@@ -318,12 +318,16 @@ class NotifierApplication(ServiceApplication):
                 clocks[step] = self._clock(data.request_id, data.reference, step)
                 breached_before[step] = clocks[step].breached
             clock = clocks[step]
-            if starts:
-                target = self.sla_targets[step]
-                plan = plan_clock(moment, target, self.warning_share, calendar)
-                clock.start(moment, plan, calendar)
-            else:
-                clock.stop(moment, calendar)
+            try:
+                if starts:
+                    target = self.sla_targets[step]
+                    plan = plan_clock(moment, target, self.warning_share, calendar)
+                    clock.start(moment, plan, calendar)
+                else:
+                    clock.stop(moment, calendar)
+            except CalendarError:
+                # A calendar without working time must not stop the messages.
+                logger.exception("a clock cannot run on this calendar")
         processing_event.collect_events(*clocks.values())
         for step, clock in clocks.items():
             processing_event.collect_events(
@@ -711,7 +715,7 @@ class ClocksView(LogView):
                 (row.state == ClockState.OPEN and now >= row.warning_at)
                 or (
                     row.state in (ClockState.OPEN, ClockState.WARNING)
-                    and now >= row.deadline
+                    and now > row.deadline
                 )
             )
         ]

@@ -97,6 +97,7 @@ def deadline(
 ) -> DeadlineOut:
     """The moment ``minutes`` of office working time after ``start`` have passed."""
     working_time = app.calendar().working_time()
+    working_time.check_range(start)
     return DeadlineOut(
         start=start.astimezone(working_time.zone),
         minutes=minutes,
@@ -117,6 +118,7 @@ def working_minutes(
 ) -> WorkingMinutesOut:
     """Office working minutes between ``start`` and ``end`` (0 if end is first)."""
     working_time = app.calendar().working_time()
+    working_time.check_range(start, end)
     return WorkingMinutesOut(
         start=start.astimezone(working_time.zone),
         end=end.astimezone(working_time.zone),

@@ -79,12 +79,27 @@ class NotifierSettings(ServiceSettings):
         """Configured time standards; raises ``ValueError`` naming a bad step."""
         targets = {}
         for step, target in self.sla_targets.items():
+            minutes = target.get("minutes")
             days = target.get("working_days")
             warning_days = target.get("warning_working_days")
+            valid_minutes = minutes is not None and minutes > 0 and days is None
+            valid_days = (
+                days is not None and minutes is None and days >= 1 and days == int(days)
+            )
+            if not (valid_minutes or valid_days) or (
+                warning_days is not None
+                and not (days is not None and 1 <= warning_days <= days)
+            ):
+                raise ValueError(
+                    f"NOTIFIER_SLA_TARGETS[{step!r}] needs minutes > 0, or whole "
+                    "working_days >= 1 (and warning_working_days within them)"
+                )
             targets[SlaStep(step)] = Target(
-                minutes=target.get("minutes"),
+                minutes=minutes,
                 working_days=int(days) if days is not None else None,
-                warning_working_days=int(warning_days) if warning_days else None,
+                warning_working_days=(
+                    int(warning_days) if warning_days is not None else None
+                ),
             )
         return targets
 

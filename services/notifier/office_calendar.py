@@ -37,6 +37,7 @@ WEEKDAYS = (
     "sunday",
 )
 MAX_DAYS_SEARCHED = 800
+MAX_YEARS_ASKED = 10
 
 # Hours of one weekday: a list of [from, until] times as "HH:MM".
 DayHours = list[list[str]]
@@ -145,6 +146,21 @@ class WorkingTime:
                     return closing.astimezone(self.zone)
         raise AssertionError("unreachable: the search raises when it runs out")
 
+    def check_range(self, start: datetime, end: datetime | None = None) -> None:
+        """Raises ``CalendarError`` for moments far outside any real question."""
+        now = datetime.now(self.zone)
+        for name, moment in (("start", start), ("end", end)):
+            if moment is None:
+                continue
+            if (
+                moment.replace(tzinfo=None) < datetime(1, 1, 3)
+                or abs((moment - now).days) > MAX_YEARS_ASKED * 366
+            ):
+                raise CalendarError(
+                    f"{name} must lie within {MAX_YEARS_ASKED} years of today.",
+                    field=name,
+                )
+
     def working_minutes(self, start: datetime, end: datetime) -> float:
         """Working time between two moments, in minutes (0 if ``end`` is first)."""
         total = timedelta()
@@ -209,8 +225,12 @@ class OfficeCalendar(Aggregate):
         self.periods: dict[str, dict[str, Any]] = {}
 
     def change_weekly_hours(self, weekly_hours: WeekHours) -> None:
-        """Raises ``CalendarError`` naming the day whose hours make no sense."""
-        parse_hours(weekly_hours)
+        """Raises ``CalendarError`` naming the day whose hours make no sense, or
+        when no day of the week has working time left."""
+        if not any(parse_hours(weekly_hours).values()):
+            raise CalendarError(
+                "A week needs at least one working day.", field="monday"
+            )
         self._change_weekly_hours(weekly_hours=weekly_hours)
 
     @event(WeeklyHoursChanged)

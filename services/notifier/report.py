@@ -202,7 +202,7 @@ def _p90(durations: list[float]) -> float | None:
     if not durations:
         return None
     if len(durations) == 1:
-        return durations[0]
+        return round(durations[0], 1)
     return round(quantiles(durations, n=10, method="inclusive")[-1], 1)
 
 

@@ -10,7 +10,11 @@ knows both.
 The deadline of a clock is fixed when the clock starts, on the calendar as it
 is then. A later change to the calendar (a holiday added by decree) applies to
 clocks that start after it; clocks already running keep their deadline, so a
-warning or breach never moves once announced.
+warning or breach never moves once announced. Known limit: the working minutes
+a verdict reports are counted on the calendar as it is at the verdict, so after
+such a change they can disagree with the deadline (a breach of a 20-minute
+standard after 15 counted minutes). Recording the calendar's version with each
+clock would settle it, if calendar changes during running clocks become common.
 """
 
 from __future__ import annotations
@@ -87,8 +91,13 @@ def plan_clock(
     counting_from = calendar.next_working_moment(started_at)
     if target.working_days is not None:
         deadline = calendar.end_of_working_days(started_at, target.working_days)
-        warning_days = target.warning_working_days or target.working_days
-        warning_at = calendar.end_of_working_days(started_at, warning_days)
+        if target.warning_working_days is not None:
+            warning_at = calendar.end_of_working_days(
+                started_at, target.warning_working_days
+            )
+        else:
+            whole = calendar.working_minutes(counting_from, deadline)
+            warning_at = calendar.deadline(started_at, whole * warning_share)
     else:
         assert target.minutes is not None
         deadline = calendar.deadline(started_at, target.minutes)
@@ -218,11 +227,15 @@ class SlaClock(Aggregate):
             return
         if not self.warned and now >= self.plan["warning_at"]:
             self._announce(self.WarningRaised, self.plan["warning_at"], calendar)
-        if not self.breached and now >= self.plan["deadline"]:
+        if not self.breached and now > self.plan["deadline"]:
             self._announce(self.Breached, self.plan["deadline"], calendar)
 
     def _judge(self, stopped_at: datetime, calendar: WorkingTime) -> None:
+        """A verdict is final: a step the watcher found breached stays breached,
+        even if news of a stop in time arrives after it."""
         assert self.plan is not None
+        if self.breached or self.met:
+            return
         if stopped_at <= self.plan["deadline"]:
             self._announce(self.Met, stopped_at, calendar)
         elif not self.breached:

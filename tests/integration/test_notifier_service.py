@@ -345,3 +345,19 @@ def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
         r.headers["content-type"] == "application/problem+json"
         for r in (naive, overlap, not_closed)
     )
+
+
+def test_calendar_questions_far_outside_any_real_range_are_refused(
+    notifier: ServiceProcess,
+) -> None:
+    far = notifier.get(
+        "/calendar/deadline", start="9999-12-31T23:00:00+00:00", minutes=10
+    )
+    ancient = notifier.get(
+        "/calendar/working-minutes",
+        start="0001-01-01T00:00:00+08:00",
+        end="2026-12-07T10:00:00+07:00",
+    )
+
+    assert (far.status_code, ancient.status_code) == (422, 422)
+    assert far.json()["field"] == "start"

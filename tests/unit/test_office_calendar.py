@@ -171,3 +171,10 @@ def test_a_time_that_is_not_a_time_of_day_is_refused_naming_the_day() -> None:
         calendar.change_weekly_hours({"friday": [["24:00", "24:00"]]})
 
     assert refused.value.data["field"] == "friday"
+
+
+def test_a_week_without_any_working_day_is_refused() -> None:
+    calendar = office_calendar()
+
+    with pytest.raises(CalendarError, match="at least one working day"):
+        calendar.change_weekly_hours({})

@@ -56,3 +56,23 @@ def test_a_postgres_url_names_the_parts_and_the_schema() -> None:
         6543,
     )
     assert (location.dbname, location.schema) == ("purnajual", "intake")
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        '{"decision": {}}',
+        '{"decision": {"minutes": 0}}',
+        '{"field_visit": {"working_days": 0}}',
+        '{"field_visit": {"working_days": 2.5}}',
+        '{"field_visit": {"working_days": 5, "warning_working_days": 6}}',
+        '{"lunch": {"minutes": 10}}',
+    ],
+)
+def test_time_standards_that_make_no_sense_are_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, targets: str
+) -> None:
+    monkeypatch.setenv("NOTIFIER_SLA_TARGETS", targets)
+
+    with pytest.raises(ValueError):
+        NotifierSettings().targets()

@@ -231,3 +231,51 @@ def test_a_calendar_change_leaves_running_clocks_as_announced() -> None:
     new_plan = clock(app, after, SlaStep.DECISION).plan
     assert new_plan is not None
     assert new_plan["deadline"] == wib(9, 7, 40)
+
+
+def test_a_verdict_is_final_even_if_a_stop_in_time_is_heard_of_later() -> None:
+    app = NotifierApplication(
+        env=POPO,
+        transports={},
+        operations_emails=["kasi.jasa@biblembang.id"],
+    )
+    request_id = submitted_at(app, wib(7, 9, 0), wib(7, 9, 0))
+
+    app.raise_due_clocks(wib(7, 9, 25))
+    deliver(app, "approval", 1, decided(request_id, wib(7, 9, 12)))
+
+    decision = [kind for step, kind in judged(app, request_id) if step == "decision"]
+    assert decision == ["WarningRaised", "Breached"]
+    assert clock(app, request_id, SlaStep.DECISION).state == ClockState.BREACHED
+    alerts = [
+        row
+        for row in app.view.select(request_id=request_id, status=None)
+        if row.purpose == Purpose.OPERATIONS_ALERT
+    ]
+    assert len(alerts) == 1
+
+
+def test_a_clock_stopped_exactly_at_its_deadline_is_met() -> None:
+    app = notifier()
+    request_id = submitted_at(app, wib(7, 9, 0), wib(7, 9, 0))
+
+    app.raise_due_clocks(wib(7, 9, 20))
+    deliver(app, "approval", 1, decided(request_id, wib(7, 9, 20)))
+
+    assert [k for s, k in judged(app, request_id) if s == "decision"] == [
+        "WarningRaised",
+        "Met",
+    ]
+
+
+def test_a_working_days_standard_without_its_own_warning_warns_at_the_share() -> None:
+    from services.notifier.sla import Target, plan_clock
+
+    calendar = notifier().calendar().working_time()
+
+    plan = plan_clock(wib(7, 7, 30), Target(working_days=5), 0.8, calendar)
+
+    assert plan.deadline == wib(11, 16, 30)
+    assert plan.warning_at < plan.deadline
+    # The week holds 2250 working minutes; 80 % of them end on Thursday.
+    assert plan.warning_at == wib(10, 16, 0)
