@@ -236,8 +236,12 @@ class NotifierApplication(ServiceApplication):
         Two notifiers may both try: the store lets one record it, and the
         other finds it recorded.
         """
+        # Checked every second: the calendar is read only when a clock is due.
+        due = self.clocks.due(now)
+        if not due:
+            return
         calendar = self.calendar().working_time()
-        for clock_id in self.clocks.due(now):
+        for clock_id in due:
             clock = self.find(clock_id, SlaClock)
             if clock is None:
                 continue
