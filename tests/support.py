@@ -20,9 +20,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import nats
@@ -34,6 +35,11 @@ from purnajual.envelope import Envelope, envelope_for, open_envelope
 from purnajual.launcher import nats_server_binary
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def today_in_jakarta() -> date:
+    """The office's date now, asked at each use so a run may cross midnight WIB."""
+    return datetime.now(ZoneInfo("Asia/Jakarta")).date()
 
 
 def free_port() -> int:

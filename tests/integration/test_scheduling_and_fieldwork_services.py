@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from purnajual.contracts import BeritaAcaraFiled, ScheduleIssued
 from tests.builders import berita_acara_report, request_approved, schedule_issued
 from tests.conftest import ServiceFactory
-from tests.support import Broker, NatsServer, ServiceProcess, wait_for
+from tests.support import (
+    Broker,
+    NatsServer,
+    ServiceProcess,
+    today_in_jakarta,
+    wait_for,
+)
 
 pytestmark = pytest.mark.postgres
-TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
 
 
 def a_schedule(
     days: int = 0, employee_number: str = "198203112006041001"
 ) -> dict[str, object]:
-    first = TODAY + timedelta(days=days)
+    today = today_in_jakarta()
+
+    first = today + timedelta(days=days)
     return {
         "visit_start": first.isoformat(),
         "visit_end": (first + timedelta(days=1)).isoformat(),
@@ -56,6 +62,8 @@ def fieldwork(
 def test_a_schedule_is_issued_and_an_overlapping_booking_refused(
     scheduling: ServiceProcess, fresh_nats: NatsServer
 ) -> None:
+    today = today_in_jakarta()
+
     broker = Broker(fresh_nats.url)
     first, second = uuid4(), uuid4()
     broker.publish("approval", 1, request_approved(first))
@@ -71,7 +79,7 @@ def test_a_schedule_is_issued_and_an_overlapping_booking_refused(
     assert overlapping.json()["booked_for"] == "PPJ-2026-00001"
     published = wait_for(lambda: broker.envelopes("SCHEDULING"))
     assert [type(e.data) for e in published] == [ScheduleIssued]
-    assert published[0].data.visit_start == TODAY
+    assert published[0].data.visit_start == today
 
 
 def test_a_schedule_for_a_request_not_approved_is_refused(
@@ -86,13 +94,15 @@ def test_a_schedule_for_a_request_not_approved_is_refused(
 def test_a_visit_ending_before_it_starts_is_refused(
     scheduling: ServiceProcess, fresh_nats: NatsServer
 ) -> None:
+    today = today_in_jakarta()
+
     request_id = uuid4()
     Broker(fresh_nats.url).publish("approval", 1, request_approved(request_id))
     wait_for(lambda: scheduling.get(f"/schedules/{request_id}").status_code == 200)
 
     response = scheduling.post(
         f"/schedules/{request_id}",
-        json={**a_schedule(), "visit_end": (TODAY - timedelta(days=3)).isoformat()},
+        json={**a_schedule(), "visit_end": (today - timedelta(days=3)).isoformat()},
     )
 
     assert response.status_code == 422
@@ -102,13 +112,15 @@ def test_a_visit_ending_before_it_starts_is_refused(
 def test_a_berita_acara_is_filed_judged_published_and_printable(
     fieldwork: ServiceProcess, fresh_nats: NatsServer
 ) -> None:
+    today = today_in_jakarta()
+
     broker = Broker(fresh_nats.url)
     request_id = uuid4()
-    broker.publish("scheduling", 1, schedule_issued(request_id, TODAY))
+    broker.publish("scheduling", 1, schedule_issued(request_id, today))
     wait_for(lambda: fieldwork.get("/visits", status="scheduled").json())
 
     filed = fieldwork.post(
-        f"/visits/{request_id}/berita-acara", json=berita_acara_report(TODAY)
+        f"/visits/{request_id}/berita-acara", json=berita_acara_report(today)
     )
 
     assert filed.status_code == 201
@@ -129,10 +141,12 @@ def test_a_berita_acara_is_filed_judged_published_and_printable(
 def test_a_berita_acara_with_bad_measurements_names_the_field(
     fieldwork: ServiceProcess, fresh_nats: NatsServer
 ) -> None:
+    today = today_in_jakarta()
+
     request_id = uuid4()
-    Broker(fresh_nats.url).publish("scheduling", 1, schedule_issued(request_id, TODAY))
+    Broker(fresh_nats.url).publish("scheduling", 1, schedule_issued(request_id, today))
     wait_for(lambda: fieldwork.get(f"/visits/{request_id}").status_code == 200)
-    report = berita_acara_report(TODAY)
+    report = berita_acara_report(today)
     report["samples"][0]["post_thaw_motility_percent"] = [45, 150]
 
     response = fieldwork.post(f"/visits/{request_id}/berita-acara", json=report)
@@ -146,8 +160,10 @@ def test_a_berita_acara_with_bad_measurements_names_the_field(
 def test_a_berita_acara_for_a_visit_not_scheduled_is_refused(
     fieldwork: ServiceProcess,
 ) -> None:
+    today = today_in_jakarta()
+
     response = fieldwork.post(
-        f"/visits/{uuid4()}/berita-acara", json=berita_acara_report(TODAY)
+        f"/visits/{uuid4()}/berita-acara", json=berita_acara_report(today)
     )
 
     assert response.status_code == 409

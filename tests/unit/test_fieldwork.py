@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,8 +17,8 @@ from services.fieldwork.application import (
 from services.fieldwork.config import FieldworkSettings
 from services.fieldwork.domain import VisitConflictError, VisitStatus, judge_sample
 from tests.builders import POPO, berita_acara_report, deliver, schedule_issued
+from tests.support import today_in_jakarta
 
-TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
 SNI_2017 = {
     "code": "SNI 4869-1:2017",
     "min_post_thaw_motility_percent": 40,
@@ -31,7 +30,8 @@ def fieldwork() -> FieldworkApplication:
     return FieldworkApplication(env=POPO, standard=FieldworkSettings().standard())
 
 
-def scheduled(app: FieldworkApplication, visit_start: date = TODAY) -> UUID:
+def scheduled(app: FieldworkApplication, visit_start: date | None = None) -> UUID:
+    visit_start = visit_start or today_in_jakarta()
     request_id = uuid4()
     deliver(app, "scheduling", 1, schedule_issued(request_id, visit_start))
     return request_id
@@ -72,10 +72,12 @@ def test_an_issued_schedule_becomes_a_visit_to_carry_out() -> None:
 
 
 def test_files_a_numbered_berita_acara_with_a_verdict_per_sample() -> None:
+    today = today_in_jakarta()
+
     app = fieldwork()
     request_id = scheduled(app)
 
-    visit = app.file_berita_acara(request_id, report(TODAY))
+    visit = app.file_berita_acara(request_id, report(today))
 
     assert visit.status == VisitStatus.BERITA_ACARA_FILED
     assert visit.berita_acara is not None
@@ -88,51 +90,61 @@ def test_files_a_numbered_berita_acara_with_a_verdict_per_sample() -> None:
 
 
 def test_refuses_a_berita_acara_for_a_visit_not_scheduled() -> None:
+    today = today_in_jakarta()
+
     app = fieldwork()
 
     with pytest.raises(VisitNotScheduledError) as refused:
-        app.file_berita_acara(uuid4(), report(TODAY))
+        app.file_berita_acara(uuid4(), report(today))
 
     assert refused.value.data["current_status"] == "not_scheduled"
 
 
 def test_refuses_a_second_berita_acara() -> None:
+    today = today_in_jakarta()
+
     app = fieldwork()
     request_id = scheduled(app)
-    app.file_berita_acara(request_id, report(TODAY))
+    app.file_berita_acara(request_id, report(today))
 
     with pytest.raises(VisitConflictError):
-        app.file_berita_acara(request_id, report(TODAY))
+        app.file_berita_acara(request_id, report(today))
 
 
 def test_refuses_a_visit_date_before_the_schedule() -> None:
+    today = today_in_jakarta()
+
     app = fieldwork()
-    request_id = scheduled(app, visit_start=TODAY)
+    request_id = scheduled(app, visit_start=today)
 
     with pytest.raises(InvalidBeritaAcaraError) as refused:
-        app.file_berita_acara(request_id, report(TODAY - timedelta(days=1)))
+        app.file_berita_acara(request_id, report(today - timedelta(days=1)))
 
     assert refused.value.data["field"] == "visit_date"
 
 
 def test_a_field_semen_test_needs_a_sample() -> None:
+    today = today_in_jakarta()
+
     app = fieldwork()
     request_id = scheduled(app)
 
     with pytest.raises(InvalidBeritaAcaraError) as refused:
         app.file_berita_acara(
-            request_id, report(TODAY, samples=[], container_checks=[])
+            request_id, report(today, samples=[], container_checks=[])
         )
 
     assert refused.value.data["field"] == "samples"
 
 
 def test_a_berita_acara_is_dated_when_filed_not_when_scheduled() -> None:
+    today = today_in_jakarta()
+
     app = fieldwork()
     request_id = scheduled(app)
     scheduled_at = app.visit(request_id).modified_on
 
-    visit = app.file_berita_acara(request_id, report(TODAY))
+    visit = app.file_berita_acara(request_id, report(today))
 
     assert visit.berita_acara is not None
     assert visit.berita_acara["filed_at"] == visit.modified_on > scheduled_at

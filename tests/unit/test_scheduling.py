@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,8 +19,8 @@ from services.scheduling.domain import (
     ScheduleStatus,
 )
 from tests.builders import POPO, deliver, request_approved
+from tests.support import today_in_jakarta
 
-TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
 ASEP = OfficerAssignment(
     name="Asep Suryana", employee_number="198203112006041001", role=None
 )
@@ -60,10 +59,12 @@ def test_an_approved_request_waits_for_its_schedule() -> None:
 
 
 def test_issues_a_numbered_schedule() -> None:
+    today = today_in_jakarta()
+
     app = SchedulingApplication(env=POPO)
     request_id = approved(app, 1)
 
-    schedule = app.issue_schedule(request_id, draft(TODAY, TODAY + timedelta(days=1)))
+    schedule = app.issue_schedule(request_id, draft(today, today + timedelta(days=1)))
 
     assert schedule.status == ScheduleStatus.SCHEDULED
     assert schedule.plan is not None
@@ -72,9 +73,11 @@ def test_issues_a_numbered_schedule() -> None:
 
 
 def test_refuses_an_officer_already_booked_for_overlapping_days() -> None:
+    today = today_in_jakarta()
+
     app = SchedulingApplication(env=POPO)
     first, second = approved(app, 1), approved(app, 2)
-    app.issue_schedule(first, draft(TODAY, TODAY + timedelta(days=2)))
+    app.issue_schedule(first, draft(today, today + timedelta(days=2)))
     same_officer_other_spelling = OfficerAssignment(
         name="Asep", employee_number="1982 0311 2006 04 1 001", role=None
     )
@@ -83,8 +86,8 @@ def test_refuses_an_officer_already_booked_for_overlapping_days() -> None:
         app.issue_schedule(
             second,
             draft(
-                TODAY + timedelta(days=2),
-                TODAY + timedelta(days=3),
+                today + timedelta(days=2),
+                today + timedelta(days=3),
                 same_officer_other_spelling,
             ),
         )
@@ -94,80 +97,94 @@ def test_refuses_an_officer_already_booked_for_overlapping_days() -> None:
 
 
 def test_books_an_officer_again_on_days_that_do_not_overlap() -> None:
+    today = today_in_jakarta()
+
     app = SchedulingApplication(env=POPO)
     first, second = approved(app, 1), approved(app, 2)
-    app.issue_schedule(first, draft(TODAY, TODAY))
+    app.issue_schedule(first, draft(today, today))
 
     schedule = app.issue_schedule(
-        second, draft(TODAY + timedelta(days=1), TODAY + timedelta(days=1))
+        second, draft(today + timedelta(days=1), today + timedelta(days=1))
     )
 
     assert schedule.status == ScheduleStatus.SCHEDULED
 
 
 def test_a_refused_schedule_books_nobody() -> None:
+    today = today_in_jakarta()
+
     app = SchedulingApplication(env=POPO)
     first, second, third = approved(app, 1), approved(app, 2), approved(app, 3)
-    app.issue_schedule(first, draft(TODAY, TODAY, ASEP))
+    app.issue_schedule(first, draft(today, today, ASEP))
 
     with pytest.raises(OfficerBookedError):
-        app.issue_schedule(second, draft(TODAY, TODAY, DEWI, ASEP))
+        app.issue_schedule(second, draft(today, today, DEWI, ASEP))
 
     assert (
-        app.issue_schedule(third, draft(TODAY, TODAY, DEWI)).status
+        app.issue_schedule(third, draft(today, today, DEWI)).status
         == ScheduleStatus.SCHEDULED
     )
 
 
 def test_refuses_a_schedule_for_a_request_not_approved() -> None:
+    today = today_in_jakarta()
+
     app = SchedulingApplication(env=POPO)
 
     with pytest.raises(ScheduleConflictError) as refused:
-        app.issue_schedule(uuid4(), draft(TODAY, TODAY))
+        app.issue_schedule(uuid4(), draft(today, today))
 
     assert refused.value.data["current_status"] == "not_approved"
 
 
 def test_refuses_a_second_schedule() -> None:
+    today = today_in_jakarta()
+
     app = SchedulingApplication(env=POPO)
     request_id = approved(app, 1)
-    app.issue_schedule(request_id, draft(TODAY, TODAY))
+    app.issue_schedule(request_id, draft(today, today))
 
     with pytest.raises(ScheduleConflictError):
         app.issue_schedule(
-            request_id, draft(TODAY + timedelta(days=5), TODAY + timedelta(days=5))
+            request_id, draft(today + timedelta(days=5), today + timedelta(days=5))
         )
 
 
 def test_refuses_a_visit_that_ends_before_it_starts() -> None:
+    today = today_in_jakarta()
+
     app = SchedulingApplication(env=POPO)
     request_id = approved(app, 1)
 
     with pytest.raises(InvalidScheduleError) as refused:
-        app.issue_schedule(request_id, draft(TODAY + timedelta(days=2), TODAY))
+        app.issue_schedule(request_id, draft(today + timedelta(days=2), today))
 
     assert refused.value.data["field"] == "visit_end"
 
 
 def test_a_schedule_is_dated_when_issued_not_when_approved() -> None:
+    today = today_in_jakarta()
+
     app = SchedulingApplication(env=POPO)
     request_id = approved(app, 1)
     approved_at = app.schedule(request_id).modified_on
 
-    schedule = app.issue_schedule(request_id, draft(TODAY, TODAY))
+    schedule = app.issue_schedule(request_id, draft(today, today))
 
     assert schedule.plan is not None
     assert schedule.plan["issued_at"] == schedule.modified_on > approved_at
 
 
 def test_refuses_a_visit_longer_than_allowed_or_too_far_ahead() -> None:
+    today = today_in_jakarta()
+
     app = SchedulingApplication(env=POPO, max_visit_days=3, horizon_days=30)
     request_id = approved(app, 1)
 
     with pytest.raises(InvalidScheduleError) as too_long:
-        app.issue_schedule(request_id, draft(TODAY, TODAY + timedelta(days=3)))
+        app.issue_schedule(request_id, draft(today, today + timedelta(days=3)))
     with pytest.raises(InvalidScheduleError) as too_far:
-        far = TODAY + timedelta(days=31)
+        far = today + timedelta(days=31)
         app.issue_schedule(request_id, draft(far, far))
 
     assert too_long.value.data["field"] == "visit_end"
