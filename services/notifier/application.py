@@ -254,17 +254,45 @@ class NotifierApplication(ServiceApplication):
 
     async def watch_clocks_forever(self) -> None:
         """Fires warnings and breaches within a second of their moment."""
+        day_checked: date | None = None
         while True:
             try:
                 await asyncio.to_thread(self.raise_due_clocks, datetime.now(UTC))
+
+                # Once a day, not every second: a missing year is a chore for
+                # an admin, and a daily reminder is enough to get it done.
+                if day_checked != datetime.now(UTC).date():
+                    await asyncio.to_thread(self.warn_of_missing_holidays)
+                    day_checked = datetime.now(UTC).date()
             except Exception:
                 logger.exception("checking the clocks failed; retrying")
             await asyncio.sleep(CLOCK_CHECK_SECONDS)
 
+    def warn_of_missing_holidays(self) -> list[int]:
+        """Logs a warning naming the years near at hand with no holidays entered."""
+        calendar = self.calendar()
+        missing = calendar.years_missing_holidays(calendar.today())
+        if missing:
+            logger.warning(
+                "calendar has no holidays entered for %s: every weekday of it "
+                "counts as working time until they are entered "
+                "(PUT /calendar/closed-days/{day})",
+                ", ".join(map(str, missing)),
+                extra={"years_missing_holidays": missing},
+            )
+        return missing
+
     def metric_lines(self) -> list[str]:
         """Open clocks, verdicts and working time taken, per step."""
         rows = self.clocks.snapshot().values()
-        lines = []
+        calendar = self.calendar()
+        lines = [
+            "# HELP purnajual_calendar_years_missing_holidays Years near at hand "
+            "(this one, and the next within 60 days) with no holiday entered.",
+            "# TYPE purnajual_calendar_years_missing_holidays gauge",
+            "purnajual_calendar_years_missing_holidays "
+            f"{len(calendar.years_missing_holidays(calendar.today()))}",
+        ]
         families = [
             (
                 "sla_open_clocks",

@@ -61,6 +61,11 @@ class CalendarOut(BaseModel):
     weekly_hours: dict[str, Any]
     periods: dict[str, dict[str, Any]]
     closed_days: list[dict[str, Any]]
+    years_missing_holidays: list[int] = Field(
+        description="This year, and the next when it starts within 60 days, if no "
+        "holiday or cuti bersama is entered for it: until one is, every weekday "
+        "of that year counts as working time."
+    )
 
 
 class DeadlineOut(BaseModel):
@@ -202,4 +207,5 @@ def _calendar_out(calendar: OfficeCalendar) -> CalendarOut:
             {"day": day.isoformat(), **details}
             for day, details in sorted(calendar.closed_days.items())
         ],
+        years_missing_holidays=calendar.years_missing_holidays(calendar.today()),
     )

@@ -38,6 +38,9 @@ WEEKDAYS = (
 )
 MAX_DAYS_SEARCHED = 800
 MAX_YEARS_ASKED = 10
+# Holidays are decreed a year at a time; a year within this reach of today
+# without any entered is called out, so admins enter it before clocks reach it.
+HOLIDAYS_NEEDED_AHEAD = timedelta(days=60)
 
 # Hours of one weekday: a list of [from, until] times as "HH:MM".
 DayHours = list[list[str]]
@@ -293,6 +296,19 @@ class OfficeCalendar(Aggregate):
     @event(PeriodRemoved)
     def _remove_period(self, name: str) -> None:
         del self.periods[name]
+
+    def years_missing_holidays(self, today: date) -> list[int]:
+        """Years from today's to the one 60 days ahead with no closed day entered.
+
+        Until a year's holidays and cuti bersama are entered, every weekday of
+        it counts as working time, so clocks that reach into it end too early.
+        """
+        entered = {day.year for day in self.closed_days}
+        horizon = (today + HOLIDAYS_NEEDED_AHEAD).year
+        return [year for year in range(today.year, horizon + 1) if year not in entered]
+
+    def today(self) -> date:
+        return datetime.now(ZoneInfo(self.time_zone)).date()
 
     def working_time(self) -> WorkingTime:
         return WorkingTime(

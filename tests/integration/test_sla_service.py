@@ -139,3 +139,27 @@ def test_a_request_left_waiting_warns_and_breaches_on_time_once(
 
     [alert] = wait_for(alerts)
     assert alert["subject"] == "Pelanggaran standar waktu: decision PPJ-2026-00001"
+
+
+def test_a_year_without_holidays_is_called_out_until_one_is_entered(
+    notifier: ServiceProcess,
+) -> None:
+    this_year = datetime.now(ZoneInfo("Asia/Jakarta")).year
+
+    missing = notifier.get("/calendar").json()["years_missing_holidays"]
+    metrics = notifier.get("/metrics").text
+    warned = wait_for(lambda: "calendar has no holidays entered" in notifier.log())
+    for year in missing:
+        entered = notifier.put(
+            f"/calendar/closed-days/{year}-12-25",
+            {"name": "Hari Raya Natal", "kind": "holiday"},
+        )
+        assert entered.status_code == 200
+
+    assert this_year in missing
+    assert f"purnajual_calendar_years_missing_holidays {len(missing)}\n" in metrics
+    assert warned
+    assert notifier.get("/calendar").json()["years_missing_holidays"] == []
+    assert (
+        "purnajual_calendar_years_missing_holidays 0\n" in notifier.get("/metrics").text
+    )

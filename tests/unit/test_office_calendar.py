@@ -178,3 +178,18 @@ def test_a_week_without_any_working_day_is_refused() -> None:
 
     with pytest.raises(CalendarError, match="at least one working day"):
         calendar.change_weekly_hours({})
+
+
+def test_a_year_near_at_hand_without_holidays_is_called_out() -> None:
+    calendar = office_calendar()
+
+    in_july = calendar.years_missing_holidays(date(2026, 7, 1))
+    sixty_days_before_the_new_year = calendar.years_missing_holidays(date(2026, 11, 2))
+    in_december = calendar.years_missing_holidays(date(2026, 12, 4))
+    calendar.set_closed_day(date(2027, 1, 1), "Tahun Baru Masehi", "holiday")
+
+    assert in_july == []
+    assert sixty_days_before_the_new_year == [2027]
+    assert in_december == [2027]
+    assert calendar.years_missing_holidays(date(2026, 12, 4)) == []
+    assert calendar.years_missing_holidays(date(2028, 11, 30)) == [2028, 2029]
