@@ -88,6 +88,26 @@ def start_nats(var_dir: Path, port: int, log_dir: Path) -> Started:
     return Started("nats-server", process, f"nats://127.0.0.1:{port}")
 
 
+def service_ports(env: dict[str, str]) -> list[tuple[str, int]]:
+    """Each service's port: ``<NAME>_PORT`` if set, else its default.
+
+    Raises ``SystemExit`` naming the first port another program holds, since
+    a service that cannot bind stops, and the program on its port would
+    answer in its place.
+    """
+    ports = [
+        (name, int(env.get(f"{name.upper()}_PORT", default)))
+        for name, default in SERVICES
+    ]
+    for name, port in ports:
+        if not port_is_free(port):
+            raise SystemExit(
+                f"port {port} for {name} is taken (is purnajual already running?); "
+                f"set {name.upper()}_PORT to use another"
+            )
+    return ports
+
+
 def start_service(name: str, port: int, env: dict[str, str], log_dir: Path) -> Started:
     service_env = {**env, f"{name.upper()}_PORT": str(port)}
     log = (log_dir / f"{name}.log").open("ab")
@@ -146,13 +166,14 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
+        ports = service_ports(env)
         if "NATS_URL" not in os.environ:
             port = int(os.environ.get("PURNAJUAL_NATS_PORT", DEFAULT_NATS_PORT))
             nats = start_nats(var_dir, port, log_dir)
             started.append(nats)
             assert nats.url is not None
             env["NATS_URL"] = nats.url
-        services = [start_service(name, port, env, log_dir) for name, port in SERVICES]
+        services = [start_service(name, port, env, log_dir) for name, port in ports]
         started += services
         wait_until_ready(services)
         store = "PostgreSQL" if env.get("DATABASE_URL") else f"SQLite under {var_dir}"
