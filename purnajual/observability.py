@@ -8,9 +8,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+# uvicorn adds ``color_message``, the message again with terminal colours.
 _STANDARD_ATTRIBUTES = frozenset(
     logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
-) | {"message", "asctime", "taskName"}
+) | {"message", "asctime", "taskName", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

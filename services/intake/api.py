@@ -25,7 +25,7 @@ from purnajual.inputs import Text
 from purnajual.web import runtime_of
 from services.intake.application import IntakeApplication, Submission
 from services.intake.config import ServiceKind
-from services.intake.domain import Channel, ServiceRequest, Step
+from services.intake.domain import Channel, ServiceRequest, Status, Step
 
 EARLIEST_RECEIVED_AT = datetime(2000, 1, 1)
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-.]{4,23}$"
@@ -112,7 +112,7 @@ class SubmissionIn(BaseModel):
 class SubmissionOut(BaseModel):
     request_id: UUID
     reference: str = Field(examples=["PPJ-2026-00042"])
-    status: Step
+    status: Status
     duplicate: bool = Field(
         description="True when this message was already registered."
     )
@@ -127,7 +127,7 @@ class TimelineEntry(BaseModel):
 class RequestOut(BaseModel):
     request_id: UUID
     reference: str
-    status: Step
+    status: Status
     channel: Channel
     channel_message_id: str
     received_at: datetime
@@ -140,7 +140,7 @@ class RequestOut(BaseModel):
 class RequestSummaryOut(BaseModel):
     request_id: UUID
     reference: str
-    status: Step
+    status: Status
     channel: Channel
     institution: str
     regency: str | None
@@ -301,7 +301,7 @@ def submit_request(
     return SubmissionOut(
         request_id=outcome.request_id,
         reference=outcome.reference,
-        status=Step(outcome.status),
+        status=Status(outcome.status),
         duplicate=not outcome.created,
     )
 
@@ -324,7 +324,7 @@ def read_request(reference: str, app: IntakeApp) -> RequestOut:
 )
 def list_requests(
     app: IntakeApp,
-    status_filter: Annotated[Step | None, Query(alias="status")] = None,
+    status_filter: Annotated[Status | None, Query(alias="status")] = None,
     channel: Channel | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -342,7 +342,7 @@ def list_requests(
             RequestSummaryOut(
                 request_id=row.request_id,
                 reference=row.reference,
-                status=Step(row.status),
+                status=Status(row.status),
                 channel=Channel(row.channel),
                 institution=row.institution,
                 regency=row.regency,
@@ -383,7 +383,7 @@ def _request_out(request: ServiceRequest) -> RequestOut:
     return RequestOut(
         request_id=request.id,
         reference=request.reference,
-        status=request.status,
+        status=Status(request.status),
         channel=Channel(request.channel),
         channel_message_id=request.channel_message_id,
         received_at=request.received_at,

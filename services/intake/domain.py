@@ -41,6 +41,24 @@ class Step(StrEnum):
     BERITA_ACARA_DELIVERED = "berita_acara_delivered"
 
 
+class Status(StrEnum):
+    """Where a request stands: the furthest step it reached.
+
+    Every step but the receipt's delivery, which the timeline shows and which
+    never is a status (see ``STEP_PROGRESS``).
+    """
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REJECTION_LETTER_ISSUED = "rejection_letter_issued"
+    REJECTION_LETTER_DELIVERED = "rejection_letter_delivered"
+    SCHEDULED = "scheduled"
+    SCHEDULE_CONVEYED = "schedule_conveyed"
+    BERITA_ACARA_FILED = "berita_acara_filed"
+    BERITA_ACARA_DELIVERED = "berita_acara_delivered"
+
+
 # How far along each step puts a request; the status is the furthest step.
 # Delivering the receipt is recorded on the timeline but moves nothing, and
 # the earliest of equally far steps wins, so it never shows as the status.

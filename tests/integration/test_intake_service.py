@@ -110,6 +110,12 @@ def test_the_timeline_follows_upstream_events_once_each(
     assert wait_for(approved_on_timeline) == ["submitted", "approved"]
     wait_for(lambda: _consumer(intake, "intake-from-approval")["duplicates"] == 1)
     assert approved_on_timeline() == ["submitted", "approved"]
+    listed = intake.get("/requests", status="approved").json()
+    assert [item["reference"] for item in listed["items"]] == [created["reference"]]
+    # A delivered receipt is on the timeline but is never a status to filter by.
+    never_a_status = intake.get("/requests", status="receipt_delivered")
+    assert never_a_status.status_code == 422
+    assert never_a_status.json()["errors"][0]["field"] == "query.status"
 
 
 def test_a_schedule_arriving_before_its_approval_gives_the_in_order_timeline(
