@@ -62,7 +62,7 @@ class Problem(BaseModel):
         None, description="The state that forbids the command, on a 409"
     )
     errors: list[FieldProblem] | None = Field(
-        None, description="Every malformed input, on a 422 from validation"
+        None, description="Every input at fault, on a 422"
     )
 
 
@@ -105,12 +105,36 @@ def _field_path(location: Sequence[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
+def _input_path(request: Request, field: str) -> str:
+    """A field a rule names, placed as validation places it: path, query or body."""
+    name = field.split(".")[0]
+    if name in request.path_params:
+        return f"path.{field}"
+    if name in request.query_params:
+        return f"query.{field}"
+    return f"body.{field}"
+
+
 def install_problem_handlers(api: FastAPI) -> None:
     """Turns every failure into ``application/problem+json``."""
 
     @api.exception_handler(ServiceError)
     async def on_service_error(request: Request, error: ServiceError) -> JSONResponse:
         headers = {"Retry-After": "2"} if error.status == 503 else None
+        data = dict(error.data)
+
+        # A broken rule names its field like a malformed input does, so a
+        # client reads every 422 from the same ``errors`` list.
+        if error.status == 422 and isinstance(data.get("field"), str):
+            data.setdefault(
+                "errors",
+                [
+                    {
+                        "field": _input_path(request, data["field"]),
+                        "message": error.detail,
+                    }
+                ],
+            )
         return problem_response(
             status=error.status,
             title=error.title,
@@ -118,7 +142,7 @@ def install_problem_handlers(api: FastAPI) -> None:
             detail=error.detail,
             instance=request.url.path,
             headers=headers,
-            **error.data,
+            **data,
         )
 
     @api.exception_handler(RequestValidationError)

@@ -85,6 +85,7 @@ def test_a_rule_broken_is_refused_naming_the_field_and_nothing_is_stored(
 
     assert response.status_code == 422
     assert response.json()["field"] == "services.0"
+    assert response.json()["errors"][0]["field"] == "body.services.0"
     assert intake.get("/requests").json()["total"] == 0
     assert Broker(fresh_nats.url).messages("INTAKE") == []
 

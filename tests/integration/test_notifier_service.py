@@ -340,8 +340,9 @@ def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
 
     assert naive.status_code == 422
     assert overlap.status_code == 422
-    assert overlap.json()["field"] == "monday"
+    assert overlap.json()["errors"][0]["field"] == "body.monday"
     assert not_closed.status_code == 422
+    assert not_closed.json()["errors"][0]["field"] == "path.day"
     assert all(
         r.headers["content-type"] == "application/problem+json"
         for r in (naive, overlap, not_closed)
@@ -362,3 +363,4 @@ def test_calendar_questions_far_outside_any_real_range_are_refused(
 
     assert (far.status_code, ancient.status_code) == (422, 422)
     assert far.json()["field"] == "start"
+    assert far.json()["errors"][0]["field"] == "query.start"
