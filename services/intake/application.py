@@ -55,6 +55,15 @@ class SubmissionRejectedError(IntakeError, InvalidInputError):
     """A submission breaks a rule of intake; ``field`` names where."""
 
 
+class MessageIdReusedError(SubmissionRejectedError):
+    """A channel message id already registered, sent again with other content.
+
+    A retried message repeats its content; different content under the same
+    id is another request that the channel labelled wrongly, and answering
+    with the first request would silently drop it.
+    """
+
+
 @dataclass(frozen=True)
 class Submission:
     """A request as it arrived on one channel, already well-formed."""
@@ -156,7 +165,7 @@ class IntakeApplication(ServiceApplication):
         request_id = request_id_for(submission.channel, submission.channel_message_id)
         existing = self._find(request_id)
         if existing is not None:
-            return self._outcome(existing, created=False)
+            return self._repeat(existing, submission)
 
         # Take the next reference and register, atomically; a race for the same
         # message or the same reference number is settled by the store, and
@@ -167,7 +176,7 @@ class IntakeApplication(ServiceApplication):
             nonlocal outcome
             existing = self._find(request_id)
             if existing is not None:
-                outcome = self._outcome(existing, created=False)
+                outcome = self._repeat(existing, submission)
                 return []
             now = datetime.now(UTC)
             year = now.astimezone(OFFICE_TIME_ZONE).year
@@ -282,6 +291,33 @@ class IntakeApplication(ServiceApplication):
     def _format_reference(self, number: int, now: datetime) -> str:
         year = now.astimezone(OFFICE_TIME_ZONE).year
         return f"{self.reference_prefix}-{year}-{number:05d}"
+
+    def _repeat(
+        self, existing: ServiceRequest, submission: Submission
+    ) -> SubmissionOutcome:
+        """The request a repeated message registered.
+
+        Raises ``MessageIdReusedError`` naming the first field that differs.
+        """
+        sent_again: dict[str, object] = {
+            "stakeholder": submission.stakeholder,
+            "services": submission.services,
+            "description": submission.description,
+        }
+        if submission.received_at is not None:
+            sent_again["received_at"] = submission.received_at.astimezone(UTC)
+        for name, value in sent_again.items():
+            if getattr(existing, name) != value:
+                raise MessageIdReusedError(
+                    f"{submission.channel.value} message "
+                    f"{submission.channel_message_id!r} was registered as "
+                    f"{existing.reference} with another {name}; a new request "
+                    "needs a channel_message_id of its own.",
+                    field="channel_message_id",
+                    reference=existing.reference,
+                    differs_in=name,
+                )
+        return self._outcome(existing, created=False)
 
     @staticmethod
     def _outcome(request: ServiceRequest, *, created: bool) -> SubmissionOutcome:

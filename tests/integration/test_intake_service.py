@@ -36,11 +36,15 @@ def test_a_submission_is_registered_and_published_once(
 
     created = intake.post("/requests", json=body)
     repeated = intake.post("/requests", json=body)
+    reused = intake.post("/requests", json={**body, "description": "Lain lagi."})
 
     assert created.status_code == 201
     assert repeated.status_code == 200
     assert repeated.json()["reference"] == created.json()["reference"]
     assert repeated.json()["duplicate"] is True
+    assert reused.status_code == 422
+    assert reused.json()["errors"][0]["field"] == "body.channel_message_id"
+    assert reused.json()["reference"] == created.json()["reference"]
     published = wait_for(lambda: broker.envelopes("INTAKE"))
     assert len(published) == 1
     assert isinstance(published[0].data, RequestSubmitted)

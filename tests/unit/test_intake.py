@@ -12,6 +12,7 @@ from purnajual.contracts import ReceiptDelivered, RequestApproved, RequestSummar
 from purnajual.numbering import NumberSeries
 from services.intake.application import (
     IntakeApplication,
+    MessageIdReusedError,
     RequestNotFoundError,
     Submission,
     SubmissionRejectedError,
@@ -66,6 +67,27 @@ def test_the_same_channel_message_twice_is_the_same_request() -> None:
     assert again.request_id == first.request_id
     assert again.reference == first.reference
     assert not again.created
+    assert app.recorder.max_notification_id() == events_before
+
+
+def test_a_message_id_reused_for_other_content_is_refused_not_merged() -> None:
+    app = intake()
+    received_at = datetime.now(UTC) - timedelta(hours=1)
+    first = app.submit(a_submission(channel_message_id="m-1", received_at=received_at))
+    events_before = app.recorder.max_notification_id()
+
+    retried = app.submit(
+        a_submission(channel_message_id="m-1", received_at=received_at)
+    )
+    with pytest.raises(MessageIdReusedError) as reused:
+        app.submit(a_submission(channel_message_id="m-1", services=["container_check"]))
+
+    assert retried.reference == first.reference
+    assert reused.value.data == {
+        "field": "channel_message_id",
+        "reference": first.reference,
+        "differs_in": "services",
+    }
     assert app.recorder.max_notification_id() == events_before
 
 
