@@ -117,6 +117,8 @@ class NotifierApplication(ServiceApplication):
                 last_day=date.fromisoformat(period["last_day"]),
                 weekly_hours=period["weekly_hours"],
             )
+        for year, decree in initial.get("confirmed_years", {}).items():
+            calendar.confirm_year(year=int(year), decree=decree)
         try:
             self.save(calendar)
         except IntegrityError:
@@ -269,14 +271,15 @@ class NotifierApplication(ServiceApplication):
             await asyncio.sleep(CLOCK_CHECK_SECONDS)
 
     def warn_of_missing_holidays(self) -> list[int]:
-        """Logs a warning naming the years near at hand with no holidays entered."""
+        """Logs a warning naming the years near at hand not confirmed as entered."""
         calendar = self.calendar()
         missing = calendar.years_missing_holidays(calendar.today())
         if missing:
             logger.warning(
-                "calendar has no holidays entered for %s: every weekday of it "
+                "calendar has no holidays confirmed for %s: every weekday "
                 "counts as working time until they are entered "
-                "(PUT /calendar/closed-days/{day})",
+                "(PUT /calendar/closed-days/{day}) and the year confirmed "
+                "(PUT /calendar/years/{year})",
                 ", ".join(map(str, missing)),
                 extra={"years_missing_holidays": missing},
             )
@@ -288,7 +291,8 @@ class NotifierApplication(ServiceApplication):
         calendar = self.calendar()
         lines = [
             "# HELP purnajual_calendar_years_missing_holidays Years near at hand "
-            "(this one, and the next within 60 days) with no holiday entered.",
+            "(this one, and the next within 60 days) whose holidays are not "
+            "confirmed as entered.",
             "# TYPE purnajual_calendar_years_missing_holidays gauge",
             "purnajual_calendar_years_missing_holidays "
             f"{len(calendar.years_missing_holidays(calendar.today()))}",

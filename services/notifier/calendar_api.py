@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from purnajual.inputs import Text
@@ -48,6 +48,22 @@ class ClosedDayIn(BaseModel):
     kind: ClosedDayKind
 
 
+class YearConfirmationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decree: Annotated[
+        Text,
+        Field(
+            max_length=300,
+            description="The decree that set the year's holidays and cuti bersama",
+            examples=["SKB 3 Menteri tentang hari libur nasional dan cuti bersama"],
+        ),
+    ]
+
+
+Year = Annotated[int, Path(ge=2000, le=2100, examples=[2027])]
+
+
 class PeriodIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -61,10 +77,14 @@ class CalendarOut(BaseModel):
     weekly_hours: dict[str, Any]
     periods: dict[str, dict[str, Any]]
     closed_days: list[dict[str, Any]]
+    confirmed_years: dict[str, str] = Field(
+        description="Years whose holidays, cuti bersama and special hours are "
+        "entered in full, each with its decree"
+    )
     years_missing_holidays: list[int] = Field(
-        description="This year, and the next when it starts within 60 days, if no "
-        "holiday or cuti bersama is entered for it: until one is, every weekday "
-        "of that year counts as working time."
+        description="This year, and the next when it starts within 60 days, if "
+        "not confirmed: until it is entered and confirmed, every weekday of that "
+        "year may count as working time."
     )
 
 
@@ -191,6 +211,32 @@ def remove_period(name: str, app: App) -> CalendarOut:
     return _calendar_out(app.change_calendar(lambda c: c.remove_period(name)))
 
 
+@router.put(
+    "/years/{year}",
+    response_model=CalendarOut,
+    summary="Confirm that a year's holidays are all entered",
+)
+def confirm_year(year: Year, body: YearConfirmationIn, app: App) -> CalendarOut:
+    """Said once the decree's holidays, cuti bersama and the year's Ramadan hours
+    are in; the year then no longer shows in ``years_missing_holidays``.
+    Days can still be changed afterwards, as decrees move them."""
+    return _calendar_out(
+        app.change_calendar(lambda c: c.confirm_year(year=year, decree=body.decree))
+    )
+
+
+@router.delete(
+    "/years/{year}",
+    response_model=CalendarOut,
+    summary="Withdraw a year's confirmation",
+)
+def withdraw_year_confirmation(year: Year, app: App) -> CalendarOut:
+    """The year shows as missing holidays again, when near at hand."""
+    return _calendar_out(
+        app.change_calendar(lambda c: c.withdraw_year_confirmation(year))
+    )
+
+
 def _calendar_out(calendar: OfficeCalendar) -> CalendarOut:
     return CalendarOut(
         time_zone=calendar.time_zone,
@@ -207,5 +253,9 @@ def _calendar_out(calendar: OfficeCalendar) -> CalendarOut:
             {"day": day.isoformat(), **details}
             for day, details in sorted(calendar.closed_days.items())
         ],
+        confirmed_years={
+            str(year): decree
+            for year, decree in sorted(calendar.confirmed_years.items())
+        },
         years_missing_holidays=calendar.years_missing_holidays(calendar.today()),
     )

@@ -216,6 +216,15 @@ class OfficeCalendar(Aggregate):
         TOPIC = "notifier.OfficeCalendar.PeriodRemoved"
         name: str
 
+    class YearConfirmed(Aggregate.Event):
+        TOPIC = "notifier.OfficeCalendar.YearConfirmed"
+        year: int
+        decree: str
+
+    class YearConfirmationWithdrawn(Aggregate.Event):
+        TOPIC = "notifier.OfficeCalendar.YearConfirmationWithdrawn"
+        year: int
+
     @staticmethod
     def create_id() -> UUID:
         return CALENDAR_ID
@@ -226,6 +235,9 @@ class OfficeCalendar(Aggregate):
         self.weekly_hours = weekly_hours
         self.closed_days: dict[date, dict[str, str]] = {}
         self.periods: dict[str, dict[str, Any]] = {}
+        # Years whose holidays, cuti bersama and special hours an admin has
+        # entered in full, each with the decree that set them.
+        self.confirmed_years: dict[int, str] = {}
 
     def change_weekly_hours(self, weekly_hours: WeekHours) -> None:
         """Raises ``CalendarError`` naming the day whose hours make no sense, or
@@ -297,15 +309,35 @@ class OfficeCalendar(Aggregate):
     def _remove_period(self, name: str) -> None:
         del self.periods[name]
 
+    @event(YearConfirmed)
+    def confirm_year(self, year: int, decree: str) -> None:
+        """An admin's word that the year's closed days and periods are all in."""
+        self.confirmed_years[year] = decree
+
+    def withdraw_year_confirmation(self, year: int) -> None:
+        """Raises ``CalendarError`` if the year was not confirmed."""
+        if year not in self.confirmed_years:
+            raise CalendarError(f"{year} is not confirmed.", field="year")
+        self._withdraw_year_confirmation(year=year)
+
+    @event(YearConfirmationWithdrawn)
+    def _withdraw_year_confirmation(self, year: int) -> None:
+        del self.confirmed_years[year]
+
     def years_missing_holidays(self, today: date) -> list[int]:
-        """Years from today's to the one 60 days ahead with no closed day entered.
+        """Years from today's to the one 60 days ahead not confirmed as entered.
 
         Until a year's holidays and cuti bersama are entered, every weekday of
         it counts as working time, so clocks that reach into it end too early.
+        A single day entered says little (the decree lists some twenty), so a
+        year counts only once an admin confirms it.
         """
-        entered = {day.year for day in self.closed_days}
         horizon = (today + HOLIDAYS_NEEDED_AHEAD).year
-        return [year for year in range(today.year, horizon + 1) if year not in entered]
+        return [
+            year
+            for year in range(today.year, horizon + 1)
+            if year not in self.confirmed_years
+        ]
 
     def today(self) -> date:
         return datetime.now(ZoneInfo(self.time_zone)).date()

@@ -148,13 +148,15 @@ def test_a_year_without_holidays_is_called_out_until_one_is_entered(
 
     missing = notifier.get("/calendar").json()["years_missing_holidays"]
     metrics = notifier.get("/metrics").text
-    warned = wait_for(lambda: "calendar has no holidays entered" in notifier.log())
+    warned = wait_for(lambda: "calendar has no holidays confirmed" in notifier.log())
     for year in missing:
         entered = notifier.put(
             f"/calendar/closed-days/{year}-12-25",
             {"name": "Hari Raya Natal", "kind": "holiday"},
         )
-        assert entered.status_code == 200
+        assert year in entered.json()["years_missing_holidays"]
+        confirmed = notifier.put(f"/calendar/years/{year}", {"decree": "SKB"})
+        assert confirmed.json()["confirmed_years"][str(year)] == "SKB"
 
     assert this_year in missing
     assert f"purnajual_calendar_years_missing_holidays {len(missing)}\n" in metrics

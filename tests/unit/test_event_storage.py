@@ -175,6 +175,7 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
         lambda calendar: calendar.remove_closed_day(date(2026, 12, 24))
     )
     notifier.change_calendar(lambda calendar: calendar.remove_period("Ramadan 1447 H"))
+    notifier.change_calendar(lambda calendar: calendar.withdraw_year_confirmation(2026))
 
     # A second notifier on the same store, whose mail server always fails.
     failing = capturing(

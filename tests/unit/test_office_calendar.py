@@ -35,6 +35,8 @@ def office_calendar() -> OfficeCalendar:
             date.fromisoformat(period["last_day"]),
             period["weekly_hours"],
         )
+    for year, decree in initial["confirmed_years"].items():
+        calendar.confirm_year(int(year), decree)
     return calendar
 
 
@@ -187,9 +189,12 @@ def test_a_year_near_at_hand_without_holidays_is_called_out() -> None:
     sixty_days_before_the_new_year = calendar.years_missing_holidays(date(2026, 11, 2))
     in_december = calendar.years_missing_holidays(date(2026, 12, 4))
     calendar.set_closed_day(date(2027, 1, 1), "Tahun Baru Masehi", "holiday")
+    with_one_day_entered = calendar.years_missing_holidays(date(2026, 12, 4))
+    calendar.confirm_year(2027, "SKB 3 Menteri 2027")
 
     assert in_july == []
     assert sixty_days_before_the_new_year == [2027]
     assert in_december == [2027]
+    assert with_one_day_entered == [2027]
     assert calendar.years_missing_holidays(date(2026, 12, 4)) == []
     assert calendar.years_missing_holidays(date(2028, 11, 30)) == [2028, 2029]
