@@ -176,6 +176,28 @@ class ScheduleIssued(IntegrationEvent):
     request: RequestSummary
 
 
+class ScheduleRevised(IntegrationEvent):
+    """An issued schedule was changed (new days, place or team) before the visit.
+
+    The latest revision replaces the schedule; ``revision`` counts from 1.
+    """
+
+    SUBJECT = "scheduling.schedule.revised"
+    TYPE = _event_type(SUBJECT)
+
+    revision: int
+    assignment_number: str
+    visit_start: date
+    visit_end: date
+    location: str
+    officers: list[Officer]
+    equipment: list[str]
+    revised_by: str
+    reason: str
+    revised_at: datetime
+    request: RequestSummary
+
+
 class BeritaAcaraFiled(IntegrationEvent):
     """The signed report of the field visit was filed (step 6)."""
 
@@ -224,6 +246,13 @@ class ScheduleConveyed(NotificationDelivered):
     TYPE = _event_type(SUBJECT)
 
 
+class ScheduleRevisionConveyed(NotificationDelivered):
+    """The stakeholder received a revised schedule."""
+
+    SUBJECT = "notifier.schedule_revision.conveyed"
+    TYPE = _event_type(SUBJECT)
+
+
 class BeritaAcaraDelivered(NotificationDelivered):
     """The stakeholder received the Berita Acara."""
 
@@ -268,10 +297,12 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     RequestRejected,
     RejectionLetterIssued,
     ScheduleIssued,
+    ScheduleRevised,
     BeritaAcaraFiled,
     ReceiptDelivered,
     RejectionLetterDelivered,
     ScheduleConveyed,
+    ScheduleRevisionConveyed,
     BeritaAcaraDelivered,
     SlaWarning,
     SlaBreached,

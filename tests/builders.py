@@ -17,6 +17,7 @@ from purnajual.contracts import (
     RequestSubmitted,
     RequestSummary,
     ScheduleIssued,
+    ScheduleRevised,
     Stakeholder,
 )
 from purnajual.envelope import envelope_for
@@ -124,6 +125,26 @@ def schedule_issued(
         equipment=["mikroskop"],
         scheduled_by="Kasi Jasa Produksi",
         issued_at=NOW,
+        request=summary(),
+    )
+
+
+def schedule_revised(
+    request_id: UUID, visit_start: date, revision: int = 1
+) -> ScheduleRevised:
+    return ScheduleRevised(
+        request_id=request_id,
+        reference="PPJ-2026-00001",
+        revision=revision,
+        assignment_number="ST-1/KP.440/F2.J/12/2026",
+        visit_start=visit_start,
+        visit_end=visit_start,
+        location="Depo Sumedang",
+        officers=[Officer(name="Dewi Lestari", employee_number="1990")],
+        equipment=["mikroskop"],
+        revised_by="Kasi Jasa Produksi",
+        reason="Petugas sakit.",
+        revised_at=NOW,
         request=summary(),
     )
 

@@ -12,7 +12,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import EnvType
 
-from purnajual.contracts import ScheduleIssued
+from purnajual.contracts import ScheduleIssued, ScheduleRevised
 from purnajual.envelope import Envelope
 from purnajual.errors import InvalidInputError, NotFoundError
 from purnajual.numbering import OFFICE_TIME_ZONE, LetterFormat
@@ -112,7 +112,11 @@ class FieldworkApplication(ServiceApplication):
     def apply_upstream_event(
         self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
-        """An issued schedule becomes a visit to carry out, once."""
+        """An issued schedule becomes a visit to carry out, once; a revised one
+        changes it, unless its Berita Acara is already filed."""
+        if isinstance(envelope.data, ScheduleRevised):
+            self._revise_visit(envelope.data, processing_event)
+            return
         issued = envelope.data
         if not isinstance(issued, ScheduleIssued):
             return
@@ -128,6 +132,32 @@ class FieldworkApplication(ServiceApplication):
             officers=[officer.model_dump() for officer in issued.officers],
             equipment=issued.equipment,
             request=issued.request.model_dump(),
+        )
+        processing_event.collect_events(visit)
+
+    def _revise_visit(
+        self, revised: ScheduleRevised, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        visit = self.find(revised.request_id, Visit)
+        if visit is None or not visit.can_take_revision(revised.revision):
+            # Scheduling refuses revisions of reported visits; this one crossed
+            # the Berita Acara on the way, and the report stands as filed.
+            logger.warning(
+                "schedule revision not applied",
+                extra={
+                    "request_id": str(revised.request_id),
+                    "revision": revised.revision,
+                    "visit_status": visit.status.value if visit else None,
+                },
+            )
+            return
+        visit.revise(
+            revision=revised.revision,
+            visit_start=revised.visit_start,
+            visit_end=revised.visit_end,
+            location=revised.location,
+            officers=[officer.model_dump() for officer in revised.officers],
+            equipment=revised.equipment,
         )
         processing_event.collect_events(visit)
 
@@ -183,6 +213,12 @@ class VisitsView(LogView):
                 location=domain_event.location,
                 institution=domain_event.request["institution"],
             )
+        elif isinstance(domain_event, Visit.Revised):
+            row = self.rows.get(domain_event.originator_id)
+            if row is not None:
+                row.visit_start = domain_event.visit_start
+                row.visit_end = domain_event.visit_end
+                row.location = domain_event.location
         elif isinstance(domain_event, Visit.BeritaAcaraFiled):
             row = self.rows.get(domain_event.originator_id)
             if row is not None:

@@ -96,6 +96,15 @@ class Visit(Aggregate):
                 **self.report,
             }
 
+    class Revised(Aggregate.Event):
+        TOPIC = "fieldwork.Visit.Revised"
+        revision: int
+        visit_start: date
+        visit_end: date
+        location: str
+        officers: list[dict[str, Any]]
+        equipment: list[str]
+
     @staticmethod
     def create_id(request_id: UUID) -> UUID:
         return request_id
@@ -124,6 +133,29 @@ class Visit(Aggregate):
         self.request = request
         self.status = VisitStatus.SCHEDULED
         self.berita_acara: dict[str, Any] | None = None
+        self.revision = 0
+
+    def can_take_revision(self, revision: int) -> bool:
+        """A newer revision of a visit not yet reported."""
+        return self.status == VisitStatus.SCHEDULED and revision > self.revision
+
+    @event(Revised)
+    def revise(
+        self,
+        revision: int,
+        visit_start: date,
+        visit_end: date,
+        location: str,
+        officers: list[dict[str, Any]],
+        equipment: list[str],
+    ) -> None:
+        """The schedule changed before the visit: new days, place or team."""
+        self.revision = revision
+        self.visit_start = visit_start
+        self.visit_end = visit_end
+        self.location = location
+        self.officers = officers
+        self.equipment = equipment
 
     def file_berita_acara(
         self, berita_acara_number: str, report: dict[str, Any], standard: dict[str, Any]

@@ -17,7 +17,10 @@ from services.fieldwork.domain import Visit, summarise_samples
 
 OWN_STREAM = FIELDWORK_STREAM
 CONSUMES: list[tuple[StreamSpec, list[str]]] = [
-    (SCHEDULING_STREAM, ["scheduling.schedule.issued"]),
+    (
+        SCHEDULING_STREAM,
+        ["scheduling.schedule.issued", "scheduling.schedule.revised"],
+    ),
 ]
 
 

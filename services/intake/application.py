@@ -24,6 +24,7 @@ from purnajual.contracts import (
     RequestRejected,
     ScheduleConveyed,
     ScheduleIssued,
+    ScheduleRevised,
 )
 from purnajual.envelope import Envelope
 from purnajual.errors import InvalidInputError, NotFoundError, ServiceError
@@ -109,6 +110,18 @@ _STEP_OF_EVENT = {
             "visit_end": e.visit_end.isoformat(),
             "location": e.location,
             "officers": [officer.name for officer in e.officers],
+        },
+    ),
+    ScheduleRevised: (
+        Step.SCHEDULE_REVISED,
+        lambda e: {
+            "revision": e.revision,
+            "visit_start": e.visit_start.isoformat(),
+            "visit_end": e.visit_end.isoformat(),
+            "location": e.location,
+            "officers": [officer.name for officer in e.officers],
+            "revised_by": e.revised_by,
+            "reason": e.reason,
         },
     ),
     BeritaAcaraFiled: (
@@ -237,7 +250,7 @@ class IntakeApplication(ServiceApplication):
                 },
             )
             return
-        if request.has_recorded(step):
+        if request.has_recorded(step, envelope.id):
             return
         request.record_step(
             step=step.value,

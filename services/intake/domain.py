@@ -36,9 +36,14 @@ class Step(StrEnum):
     REJECTION_LETTER_ISSUED = "rejection_letter_issued"
     REJECTION_LETTER_DELIVERED = "rejection_letter_delivered"
     SCHEDULED = "scheduled"
+    SCHEDULE_REVISED = "schedule_revised"
     SCHEDULE_CONVEYED = "schedule_conveyed"
     BERITA_ACARA_FILED = "berita_acara_filed"
     BERITA_ACARA_DELIVERED = "berita_acara_delivered"
+
+
+# Steps that can happen more than once; each time is its own timeline entry.
+REPEATABLE_STEPS = frozenset({Step.SCHEDULE_REVISED})
 
 
 class Status(StrEnum):
@@ -60,8 +65,9 @@ class Status(StrEnum):
 
 
 # How far along each step puts a request; the status is the furthest step.
-# Delivering the receipt is recorded on the timeline but moves nothing, and
-# the earliest of equally far steps wins, so it never shows as the status.
+# Delivering the receipt or revising a schedule is recorded on the timeline
+# but moves nothing, and the earliest of equally far steps wins, so neither
+# ever shows as the status.
 STEP_PROGRESS: dict[Step, int] = {
     Step.SUBMITTED: 0,
     Step.RECEIPT_DELIVERED: 0,
@@ -70,6 +76,7 @@ STEP_PROGRESS: dict[Step, int] = {
     Step.REJECTION_LETTER_ISSUED: 2,
     Step.REJECTION_LETTER_DELIVERED: 3,
     Step.SCHEDULED: 2,
+    Step.SCHEDULE_REVISED: 2,
     Step.SCHEDULE_CONVEYED: 3,
     Step.BERITA_ACARA_FILED: 4,
     Step.BERITA_ACARA_DELIVERED: 5,
@@ -137,10 +144,10 @@ class ServiceRequest(Aggregate):
 
     @property
     def status(self) -> Step:
-        return status_of(Step(name) for name in self.timeline)
+        return status_of(Step(entry["step"]) for entry in self.timeline.values())
 
-    def has_recorded(self, step: Step) -> bool:
-        return step.value in self.timeline
+    def has_recorded(self, step: Step, source_event: str) -> bool:
+        return _timeline_key(step.value, source_event) in self.timeline
 
     @event(StepRecorded)
     def record_step(
@@ -151,12 +158,19 @@ class ServiceRequest(Aggregate):
         details: dict[str, Any],
     ) -> None:
         """Notes on the timeline that a step of the procedure took place."""
-        self.timeline[step] = {
+        self.timeline[_timeline_key(step, source_event)] = {
             "step": step,
             "at": occurred_at,
             "source_event": source_event,
             "details": details,
         }
+
+
+def _timeline_key(step: str, source_event: str) -> str:
+    """A step once per request; a repeatable one once per event that caused it."""
+    if Step(step) in REPEATABLE_STEPS:
+        return f"{step}@{source_event}"
+    return step
 
 
 class ReferenceIndex(Aggregate):

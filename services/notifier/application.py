@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from purnajual.contracts import (
     RequestRejected,
     RequestSubmitted,
     ScheduleIssued,
+    ScheduleRevised,
 )
 from purnajual.envelope import Envelope
 from purnajual.errors import NotFoundError
@@ -70,6 +72,7 @@ _COMPOSE: dict[type[IntegrationEvent], tuple[Purpose, Callable[[Any], tuple[str,
 _COMPOSE = {
     RejectionLetterIssued: (Purpose.REJECTION_LETTER, messages.rejection_letter),
     ScheduleIssued: (Purpose.SCHEDULE, messages.schedule),
+    ScheduleRevised: (Purpose.SCHEDULE_REVISED, messages.schedule_revised),
     BeritaAcaraFiled: (Purpose.BERITA_ACARA, messages.berita_acara),
 }
 
@@ -348,19 +351,22 @@ class NotifierApplication(ServiceApplication):
         calendar = self.calendar().working_time()
         clocks: dict[SlaStep, SlaClock] = {}
         breached_before: dict[SlaStep, bool] = {}
-        for step, starts, moment in moves:
+        for step, move, moment in moves:
             if step not in clocks:
                 data = envelope.data
                 clocks[step] = self._clock(data.request_id, data.reference, step)
                 breached_before[step] = clocks[step].breached
             clock = clocks[step]
             try:
-                if starts:
-                    target = self.sla_targets[step]
-                    plan = plan_clock(moment, target, self.warning_share, calendar)
+                if move == ClockMove.STOP:
+                    clock.stop(moment, calendar)
+                    continue
+                target = self.sla_targets[step]
+                plan = plan_clock(moment, target, self.warning_share, calendar)
+                if move == ClockMove.START:
                     clock.start(moment, plan, calendar)
                 else:
-                    clock.stop(moment, calendar)
+                    clock.restart(moment, plan, calendar)
             except CalendarError:
                 # A calendar without working time must not stop the messages.
                 logger.exception("a clock cannot run on this calendar")
@@ -504,7 +510,8 @@ class NotifierApplication(ServiceApplication):
     ) -> None:
         request_id = envelope.data.request_id
         existing = self.find(
-            Notification.create_id(request_id, purpose.value), Notification
+            Notification.create_id(request_id, purpose.value, envelope.id),
+            Notification,
         )
         if existing is not None:
             return
@@ -652,36 +659,51 @@ class NotificationsView(LogView):
         ]
 
 
-def _clock_moves(event: IntegrationEvent) -> list[tuple[SlaStep, bool, datetime]]:
-    """Which clocks an event starts (True) or stops (False), and when."""
+class ClockMove(StrEnum):
+    START = "start"
+    STOP = "stop"
+    # The start moved: a rescheduled field visit.
+    RESTART = "restart"
+
+
+def _clock_moves(
+    event: IntegrationEvent,
+) -> list[tuple[SlaStep, ClockMove, datetime]]:
+    """Which clocks an event starts, stops or restarts, and when."""
+    start, stop, restart = ClockMove.START, ClockMove.STOP, ClockMove.RESTART
     if isinstance(event, RequestSubmitted):
         return [
-            (SlaStep.REGISTRATION, True, event.received_at),
-            (SlaStep.REGISTRATION, False, event.submitted_at),
-            (SlaStep.DECISION, True, event.submitted_at),
+            (SlaStep.REGISTRATION, start, event.received_at),
+            (SlaStep.REGISTRATION, stop, event.submitted_at),
+            (SlaStep.DECISION, start, event.submitted_at),
         ]
     if isinstance(event, RequestApproved):
         return [
-            (SlaStep.DECISION, False, event.decided_at),
-            (SlaStep.SCHEDULE, True, event.decided_at),
+            (SlaStep.DECISION, stop, event.decided_at),
+            (SlaStep.SCHEDULE, start, event.decided_at),
         ]
     if isinstance(event, RequestRejected):
         return [
-            (SlaStep.DECISION, False, event.decided_at),
-            (SlaStep.REJECTION_LETTER, True, event.decided_at),
+            (SlaStep.DECISION, stop, event.decided_at),
+            (SlaStep.REJECTION_LETTER, start, event.decided_at),
         ]
     if isinstance(event, RejectionLetterIssued):
-        return [(SlaStep.REJECTION_LETTER, False, event.issued_at)]
+        return [(SlaStep.REJECTION_LETTER, stop, event.issued_at)]
     if isinstance(event, ScheduleIssued):
-        visit_starts = datetime.combine(event.visit_start, time(0), OFFICE_TIME_ZONE)
         return [
-            (SlaStep.SCHEDULE, False, event.issued_at),
-            (SlaStep.CONVEYANCE, True, event.issued_at),
-            (SlaStep.FIELD_VISIT, True, visit_starts),
+            (SlaStep.SCHEDULE, stop, event.issued_at),
+            (SlaStep.CONVEYANCE, start, event.issued_at),
+            (SlaStep.FIELD_VISIT, start, _start_of(event.visit_start)),
         ]
+    if isinstance(event, ScheduleRevised):
+        return [(SlaStep.FIELD_VISIT, restart, _start_of(event.visit_start))]
     if isinstance(event, BeritaAcaraFiled):
-        return [(SlaStep.FIELD_VISIT, False, event.filed_at)]
+        return [(SlaStep.FIELD_VISIT, stop, event.filed_at)]
     return []
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), OFFICE_TIME_ZONE)
 
 
 @dataclass
@@ -721,12 +743,14 @@ class ClocksView(LogView):
         row = self.rows.get(domain_event.originator_id)
         if row is None:
             return
-        if isinstance(domain_event, SlaClock.Started):
+        if isinstance(domain_event, SlaClock.Started | SlaClock.Restarted):
             row.target = domain_event.target
             row.started_at = domain_event.started_at
             row.warning_at = domain_event.warning_at
             row.deadline = domain_event.deadline
-            if row.state == ClockState.WAITING:
+            if isinstance(domain_event, SlaClock.Restarted):
+                row.state, row.warned = ClockState.OPEN, False
+            elif row.state == ClockState.WAITING:
                 row.state = ClockState.OPEN
         elif isinstance(domain_event, SlaClock.Stopped):
             row.stopped_at = domain_event.stopped_at

@@ -18,6 +18,7 @@ class Purpose(StrEnum):
     RECEIPT = "receipt"
     REJECTION_LETTER = "rejection_letter"
     SCHEDULE = "schedule"
+    SCHEDULE_REVISED = "schedule_revised"
     BERITA_ACARA = "berita_acara"
     OPERATIONS_ALERT = "operations_alert"
 
@@ -71,10 +72,11 @@ def delivery_channel_for(
 
 
 def notification_id_for(request_id: UUID, purpose: Purpose, about: str = "") -> UUID:
-    """Each purpose is told once per request; an alert once per thing it is about."""
+    """Each purpose is told once per request; an alert or a revised schedule
+    once per thing it is about."""
     key = (
         f"{purpose.value}\x1f{about}"
-        if purpose == Purpose.OPERATIONS_ALERT
+        if purpose in (Purpose.OPERATIONS_ALERT, Purpose.SCHEDULE_REVISED)
         else purpose.value
     )
     return uuid5(NOTIFIER_NAMESPACE, f"notification\x1f{request_id}\x1f{key}")

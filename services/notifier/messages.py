@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from purnajual.contracts import BeritaAcaraFiled, RejectionLetterIssued, ScheduleIssued
+from purnajual.contracts import (
+    BeritaAcaraFiled,
+    RejectionLetterIssued,
+    ScheduleIssued,
+    ScheduleRevised,
+)
 
 SIGNATURE = "Hormat kami,\nBalai Inseminasi Buatan Lembang"
 
@@ -24,19 +29,33 @@ def rejection_letter(event: RejectionLetterIssued) -> tuple[str, str]:
     )
 
 
+def _days(event: ScheduleIssued | ScheduleRevised) -> str:
+    if event.visit_start == event.visit_end:
+        return f"{event.visit_start:%d-%m-%Y}"
+    return f"{event.visit_start:%d-%m-%Y} s.d. {event.visit_end:%d-%m-%Y}"
+
+
 def schedule(event: ScheduleIssued) -> tuple[str, str]:
     officers = ", ".join(officer.name for officer in event.officers)
-    days = (
-        f"{event.visit_start:%d-%m-%Y}"
-        if event.visit_start == event.visit_end
-        else f"{event.visit_start:%d-%m-%Y} s.d. {event.visit_end:%d-%m-%Y}"
-    )
+    days = _days(event)
     return (
         f"Jadwal layanan purna jual {event.reference}",
         f"Permohonan {event.reference} disetujui. Layanan akan dilaksanakan pada "
         f"{days} di {event.location} oleh petugas: {officers}. Surat Perintah Tugas "
         f"nomor {event.assignment_number}. Mohon kesediaan pihak Bapak/Ibu untuk "
         "mendampingi petugas kami.",
+    )
+
+
+def schedule_revised(event: ScheduleRevised) -> tuple[str, str]:
+    officers = ", ".join(officer.name for officer in event.officers)
+    return (
+        f"Perubahan jadwal layanan purna jual {event.reference}",
+        f"Jadwal layanan untuk permohonan {event.reference} berubah. Layanan akan "
+        f"dilaksanakan pada {_days(event)} di {event.location} oleh petugas: "
+        f"{officers}. Alasan perubahan: {event.reason}. Surat Perintah Tugas nomor "
+        f"{event.assignment_number} tetap berlaku. Jadwal ini menggantikan jadwal "
+        "yang kami sampaikan sebelumnya; mohon maaf atas perubahan ini.",
     )
 
 

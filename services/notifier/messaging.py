@@ -18,6 +18,7 @@ from purnajual.contracts import (
     ReceiptDelivered,
     RejectionLetterDelivered,
     ScheduleConveyed,
+    ScheduleRevisionConveyed,
     SlaBreached,
     SlaClockEvent,
     SlaMet,
@@ -31,7 +32,7 @@ OWN_STREAM = NOTIFIER_STREAM
 CONSUMES: list[tuple[StreamSpec, list[str]]] = [
     (INTAKE_STREAM, ["intake.request.submitted"]),
     (APPROVAL_STREAM, ["approval.>"]),
-    (SCHEDULING_STREAM, ["scheduling.schedule.issued"]),
+    (SCHEDULING_STREAM, ["scheduling.schedule.issued", "scheduling.schedule.revised"]),
     (FIELDWORK_STREAM, ["fieldwork.berita_acara.filed"]),
 ]
 
@@ -40,6 +41,7 @@ _DELIVERED_EVENT: dict[Purpose, type[NotificationDelivered]] = {
     Purpose.RECEIPT: ReceiptDelivered,
     Purpose.REJECTION_LETTER: RejectionLetterDelivered,
     Purpose.SCHEDULE: ScheduleConveyed,
+    Purpose.SCHEDULE_REVISED: ScheduleRevisionConveyed,
     Purpose.BERITA_ACARA: BeritaAcaraDelivered,
 }
 

@@ -127,6 +127,27 @@ class SlaClock(Aggregate):
         deadline: datetime
         target: str
 
+    class Restarted(Aggregate.Event):
+        """The step's start moved (a rescheduled visit): a new plan, and the
+        warning may be raised again for it."""
+
+        TOPIC = "notifier.SlaClock.Restarted"
+        started_at: datetime
+        counting_from: datetime
+        warning_at: datetime
+        deadline: datetime
+        target: str
+
+        def apply(self, aggregate: SlaClock) -> None:
+            aggregate.plan = {
+                "started_at": self.started_at,
+                "counting_from": self.counting_from,
+                "warning_at": self.warning_at,
+                "deadline": self.deadline,
+                "target": self.target,
+            }
+            aggregate.warned = False
+
     class Stopped(Aggregate.Event):
         """Carries the working time the step took, when its start is known."""
 
@@ -207,6 +228,28 @@ class SlaClock(Aggregate):
         )
         if self.stopped_at is not None:
             self._judge(self.stopped_at, calendar)
+
+    def restart(
+        self, started_at: datetime, plan: ClockPlan, calendar: WorkingTime
+    ) -> None:
+        """Moves a running clock's start; a clock not started yet just starts.
+
+        A stopped or judged clock keeps its verdict: a breach is not undone by
+        moving the visit after it.
+        """
+        if self.plan is None:
+            self.start(started_at, plan, calendar)
+            return
+        if self.stopped_at is not None or self.breached or self.met:
+            return
+        self.trigger_event(
+            self.Restarted,
+            started_at=started_at,
+            counting_from=plan.counting_from,
+            warning_at=plan.warning_at,
+            deadline=plan.deadline,
+            target=plan.target,
+        )
 
     def stop(self, stopped_at: datetime, calendar: WorkingTime) -> None:
         """Stops the clock once; judges it if it has started."""

@@ -50,6 +50,29 @@ class ScheduleIn(BaseModel):
     ]
 
 
+class ScheduleRevisionIn(BaseModel):
+    """The schedule as it now stands: every field, changed or not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visit_start: date = Field(description="First day of the visit (office calendar).")
+    visit_end: date = Field(description="Last day of the visit, inclusive.")
+    location: Annotated[Text, Field(max_length=500, examples=["Depo semen Kab. Garut"])]
+    officers: list[OfficerIn] = Field(min_length=1, max_length=20)
+    equipment: list[Annotated[Text, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=50
+    )
+    revised_by: Annotated[Text, Field(max_length=120, examples=["Kasi Jasa Produksi"])]
+    reason: Annotated[
+        Text,
+        Field(
+            max_length=1000,
+            description="Why it changed; the stakeholder is told.",
+            examples=["Petugas sakit; kunjungan diundur satu minggu."],
+        ),
+    ]
+
+
 class ScheduleOut(BaseModel):
     request_id: UUID
     reference: str
@@ -58,6 +81,9 @@ class ScheduleOut(BaseModel):
     disposition: str
     request: dict[str, Any]
     schedule: dict[str, Any] | None
+    revisions: list[dict[str, Any]] = Field(
+        description="Every change to the issued schedule, oldest first"
+    )
 
 
 class ScheduleListItem(BaseModel):
@@ -135,19 +161,55 @@ def issue_schedule(request_id: UUID, body: ScheduleIn, app: App) -> ScheduleOut:
             visit_start=body.visit_start,
             visit_end=body.visit_end,
             location=body.location,
-            officers=[
-                OfficerAssignment(
-                    name=officer.name,
-                    employee_number=officer.employee_number,
-                    role=officer.role,
-                )
-                for officer in body.officers
-            ],
+            officers=_assignments(body.officers),
             equipment=list(body.equipment),
             scheduled_by=body.scheduled_by,
         ),
     )
     return _schedule_out(schedule)
+
+
+@router.post(
+    "/schedules/{request_id}/revisions",
+    response_model=ScheduleOut,
+    status_code=201,
+    responses={
+        409: {
+            "description": "Not scheduled, the visit already reported in a Berita "
+            "Acara, or an officer is booked",
+        },
+    },
+    summary="Move a scheduled visit or change its team",
+)
+def revise_schedule(
+    request_id: UUID, body: ScheduleRevisionIn, app: App
+) -> ScheduleOut:
+    """Rebooks the officers and tells the stakeholder the revised schedule; the
+    field-visit clock then counts from the new first day."""
+    schedule = app.revise_schedule(
+        request_id,
+        ScheduleDraft(
+            visit_start=body.visit_start,
+            visit_end=body.visit_end,
+            location=body.location,
+            officers=_assignments(body.officers),
+            equipment=list(body.equipment),
+            scheduled_by=body.revised_by,
+        ),
+        reason=body.reason,
+    )
+    return _schedule_out(schedule)
+
+
+def _assignments(officers: list[OfficerIn]) -> list[OfficerAssignment]:
+    return [
+        OfficerAssignment(
+            name=officer.name,
+            employee_number=officer.employee_number,
+            role=officer.role,
+        )
+        for officer in officers
+    ]
 
 
 def _schedule_out(schedule: Schedule) -> ScheduleOut:
@@ -159,4 +221,5 @@ def _schedule_out(schedule: Schedule) -> ScheduleOut:
         disposition=schedule.disposition,
         request=schedule.request,
         schedule=schedule.plan,
+        revisions=schedule.revisions,
     )

@@ -12,7 +12,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import EnvType
 
-from purnajual.contracts import RequestApproved
+from purnajual.contracts import BeritaAcaraFiled, RequestApproved
 from purnajual.envelope import Envelope
 from purnajual.errors import InvalidInputError
 from purnajual.numbering import OFFICE_TIME_ZONE, LetterFormat
@@ -109,14 +109,7 @@ class SchedulingApplication(ServiceApplication):
                 visit_start=draft.visit_start,
                 visit_end=draft.visit_end,
                 location=draft.location,
-                officers=[
-                    {
-                        "name": officer.name,
-                        "employee_number": officer.employee_number,
-                        "role": officer.role,
-                    }
-                    for officer in draft.officers
-                ],
+                officers=_officers(draft),
                 equipment=draft.equipment,
                 scheduled_by=draft.scheduled_by,
             )
@@ -126,10 +119,56 @@ class SchedulingApplication(ServiceApplication):
         logger.info("schedule issued", extra={"request_id": str(request_id)})
         return self.schedule(request_id)
 
+    def revise_schedule(
+        self, request_id: UUID, draft: ScheduleDraft, reason: str
+    ) -> Schedule:
+        """Moves the visit or changes its team, rebooking the officers.
+
+        ``draft.scheduled_by`` is who revised it. Raises
+        ``InvalidScheduleError``, ``ScheduleConflictError`` (not scheduled, or
+        the visit already reported) or ``OfficerBookedError``.
+        """
+        self._check(draft)
+
+        def change() -> list[Any]:
+            schedule = self.schedule(request_id)
+            booked_before = schedule.officer_keys()
+            schedule.revise(
+                visit_start=draft.visit_start,
+                visit_end=draft.visit_end,
+                location=draft.location,
+                officers=_officers(draft),
+                equipment=draft.equipment,
+                revised_by=draft.scheduled_by,
+                reason=reason,
+            )
+
+            # Officers left off are free again; the others are booked anew.
+            kept = set(schedule.officer_keys())
+            released = []
+            for key in booked_before:
+                roster = self.find(OfficerRoster.create_id(key), OfficerRoster)
+                if key not in kept and roster is not None:
+                    roster.release(request_id=request_id)
+                    released.append(roster)
+            rosters = [
+                self._book(officer, schedule, draft.visit_start, draft.visit_end)
+                for officer in draft.officers
+            ]
+            return [schedule, *released, *rosters]
+
+        self.save_with_retry(change)
+        logger.info("schedule revised", extra={"request_id": str(request_id)})
+        return self.schedule(request_id)
+
     def apply_upstream_event(
         self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
-        """An approved request starts waiting for its schedule, once."""
+        """An approved request starts waiting for its schedule, once; a filed
+        Berita Acara makes its schedule final."""
+        if isinstance(envelope.data, BeritaAcaraFiled):
+            self._close_schedule(envelope.data, processing_event)
+            return
         approved = envelope.data
         if not isinstance(approved, RequestApproved):
             return
@@ -142,6 +181,15 @@ class SchedulingApplication(ServiceApplication):
             disposition=approved.disposition,
             request=approved.request.model_dump(),
         )
+        processing_event.collect_events(schedule)
+
+    def _close_schedule(
+        self, filed: BeritaAcaraFiled, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        schedule = self.find(filed.request_id, Schedule)
+        if schedule is None or schedule.status != ScheduleStatus.SCHEDULED:
+            return
+        schedule.report_visit(berita_acara_number=filed.berita_acara_number)
         processing_event.collect_events(schedule)
 
     def _book(
@@ -188,6 +236,17 @@ class SchedulingApplication(ServiceApplication):
                 )
 
 
+def _officers(draft: ScheduleDraft) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": officer.name,
+            "employee_number": officer.employee_number,
+            "role": officer.role,
+        }
+        for officer in draft.officers
+    ]
+
+
 @dataclass
 class ScheduleRow:
     request_id: UUID
@@ -217,12 +276,16 @@ class SchedulesView(LogView):
                 institution=domain_event.request["institution"],
                 services=list(domain_event.request["services"]),
             )
-        elif isinstance(domain_event, Schedule.Issued):
+        elif isinstance(domain_event, Schedule.Issued | Schedule.Revised):
             row = self.rows.get(domain_event.originator_id)
             if row is not None:
                 row.status = ScheduleStatus.SCHEDULED
                 row.visit_start = domain_event.visit_start
                 row.visit_end = domain_event.visit_end
+        elif isinstance(domain_event, Schedule.VisitReported):
+            row = self.rows.get(domain_event.originator_id)
+            if row is not None:
+                row.status = ScheduleStatus.VISITED
 
     def select(self, status: ScheduleStatus | None) -> list[ScheduleRow]:
         self.catch_up()

@@ -19,6 +19,8 @@ SCHEDULING_NAMESPACE = uuid5(
 class ScheduleStatus(StrEnum):
     AWAITING = "awaiting"
     SCHEDULED = "scheduled"
+    # The Berita Acara is filed: the visit took place and its schedule is final.
+    VISITED = "visited"
 
 
 class SchedulingError(ServiceError):
@@ -79,6 +81,44 @@ class Schedule(Aggregate):
                 "issued_at": self.timestamp,
             }
 
+    class Revised(Aggregate.Event):
+        TOPIC = "scheduling.Schedule.Revised"
+        revision: int
+        visit_start: date
+        visit_end: date
+        location: str
+        officers: list[dict[str, Any]]
+        equipment: list[str]
+        revised_by: str
+        reason: str
+        assignment_number: str
+        reference: str
+        request: dict[str, Any]
+
+        def apply(self, aggregate: Schedule) -> None:
+            assert aggregate.plan is not None
+            change = {
+                "visit_start": self.visit_start,
+                "visit_end": self.visit_end,
+                "location": self.location,
+                "officers": self.officers,
+                "equipment": self.equipment,
+            }
+            aggregate.plan = {**aggregate.plan, **change, "revision": self.revision}
+            aggregate.revisions.append(
+                {
+                    "revision": self.revision,
+                    **change,
+                    "revised_by": self.revised_by,
+                    "reason": self.reason,
+                    "revised_at": self.timestamp,
+                }
+            )
+
+    class VisitReported(Aggregate.Event):
+        TOPIC = "scheduling.Schedule.VisitReported"
+        berita_acara_number: str
+
     @staticmethod
     def create_id(request_id: UUID) -> UUID:
         return request_id
@@ -99,6 +139,7 @@ class Schedule(Aggregate):
         self.request = request
         self.status = ScheduleStatus.AWAITING
         self.plan: dict[str, Any] | None = None
+        self.revisions: list[dict[str, Any]] = []
 
     def issue(
         self,
@@ -131,6 +172,53 @@ class Schedule(Aggregate):
             request=self.request,
         )
 
+    def revise(
+        self,
+        *,
+        visit_start: date,
+        visit_end: date,
+        location: str,
+        officers: list[dict[str, Any]],
+        equipment: list[str],
+        revised_by: str,
+        reason: str,
+    ) -> None:
+        """Changes the scheduled visit; the assignment keeps its number.
+
+        Raises ``ScheduleConflictError`` unless the visit is scheduled and not
+        yet reported in a Berita Acara.
+        """
+        if self.status != ScheduleStatus.SCHEDULED or self.plan is None:
+            raise ScheduleConflictError(
+                f"Request {self.reference} has no schedule that can still change.",
+                request_id=str(self.id),
+                current_status=self.status.value,
+            )
+        self.trigger_event(
+            self.Revised,
+            revision=len(self.revisions) + 1,
+            visit_start=visit_start,
+            visit_end=visit_end,
+            location=location,
+            officers=officers,
+            equipment=equipment,
+            revised_by=revised_by,
+            reason=reason,
+            assignment_number=self.plan["assignment_number"],
+            reference=self.reference,
+            request=self.request,
+        )
+
+    def officer_keys(self) -> list[str]:
+        """The officers the current plan books."""
+        officers = self.plan["officers"] if self.plan else []
+        return [officer_key(officer["employee_number"]) for officer in officers]
+
+    @event(VisitReported)
+    def report_visit(self, berita_acara_number: str) -> None:
+        """The Berita Acara is filed; the schedule can no longer change."""
+        self.status = ScheduleStatus.VISITED
+
 
 class OfficerRoster(Aggregate):
     """The visits one officer is booked on; no two may share a day."""
@@ -151,6 +239,10 @@ class OfficerRoster(Aggregate):
         reference: str
         first_day: date
         last_day: date
+
+    class Released(Aggregate.Event):
+        TOPIC = "scheduling.OfficerRoster.Released"
+        request_id: UUID
 
     @staticmethod
     def create_id(key: str) -> UUID:
@@ -191,6 +283,8 @@ class OfficerRoster(Aggregate):
     def _book(
         self, request_id: UUID, reference: str, first_day: date, last_day: date
     ) -> None:
+        # Booking a request again (a revised schedule) replaces its days.
+        self.bookings = [b for b in self.bookings if b["request_id"] != request_id]
         self.bookings.append(
             {
                 "request_id": request_id,
@@ -199,3 +293,8 @@ class OfficerRoster(Aggregate):
                 "last_day": last_day,
             }
         )
+
+    @event(Released)
+    def release(self, request_id: UUID) -> None:
+        """The officer is no longer on this request's visit."""
+        self.bookings = [b for b in self.bookings if b["request_id"] != request_id]

@@ -8,11 +8,13 @@ from eventsourcing.domain import DomainEventProtocol
 
 from purnajual.contracts import (
     APPROVAL_STREAM,
+    FIELDWORK_STREAM,
     SCHEDULING_STREAM,
     IntegrationEvent,
     Officer,
     RequestSummary,
     ScheduleIssued,
+    ScheduleRevised,
     StreamSpec,
 )
 from services.scheduling.domain import Schedule
@@ -20,13 +22,14 @@ from services.scheduling.domain import Schedule
 OWN_STREAM = SCHEDULING_STREAM
 CONSUMES: list[tuple[StreamSpec, list[str]]] = [
     (APPROVAL_STREAM, ["approval.request.approved"]),
+    (FIELDWORK_STREAM, ["fieldwork.berita_acara.filed"]),
 ]
 
 
 def to_integration_event(
     domain_event: DomainEventProtocol[UUID],
 ) -> IntegrationEvent | None:
-    """The public event for an issued schedule; rosters stay private."""
+    """The public events of schedules issued and revised; rosters stay private."""
     if isinstance(domain_event, Schedule.Issued):
         return ScheduleIssued(
             request_id=domain_event.originator_id,
@@ -39,6 +42,22 @@ def to_integration_event(
             equipment=domain_event.equipment,
             scheduled_by=domain_event.scheduled_by,
             issued_at=domain_event.timestamp,
+            request=RequestSummary.model_validate(domain_event.request),
+        )
+    if isinstance(domain_event, Schedule.Revised):
+        return ScheduleRevised(
+            request_id=domain_event.originator_id,
+            reference=domain_event.reference,
+            revision=domain_event.revision,
+            assignment_number=domain_event.assignment_number,
+            visit_start=domain_event.visit_start,
+            visit_end=domain_event.visit_end,
+            location=domain_event.location,
+            officers=[Officer.model_validate(o) for o in domain_event.officers],
+            equipment=domain_event.equipment,
+            revised_by=domain_event.revised_by,
+            reason=domain_event.reason,
+            revised_at=domain_event.timestamp,
             request=RequestSummary.model_validate(domain_event.request),
         )
     return None

@@ -45,6 +45,7 @@ from tests.builders import (
     request_approved,
     request_submitted,
     schedule_issued,
+    schedule_revised,
     stakeholder,
 )
 from tests.unit.test_fieldwork import report
@@ -139,10 +140,25 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
         ),
     )
 
+    scheduling.revise_schedule(
+        approved.request_id,
+        ScheduleDraft(
+            visit_start=today + timedelta(days=1),
+            visit_end=today + timedelta(days=1),
+            location="Depo Garut",
+            officers=[OfficerAssignment(name="Dewi", employee_number="2", role=None)],
+            equipment=["mikroskop"],
+            scheduled_by="Kasi",
+        ),
+        reason="Petugas sakit.",
+    )
+    deliver(scheduling, "fieldwork", 1, berita_acara_filed(approved.request_id))
+
     fieldwork = capturing(
         FieldworkApplication, tmp_path, standard=FieldworkSettings().standard()
     )
     deliver(fieldwork, "scheduling", 1, schedule_issued(approved.request_id, today))
+    deliver(fieldwork, "scheduling", 2, schedule_revised(approved.request_id, today))
     fieldwork.file_berita_acara(approved.request_id, report(today))
 
     transport = FlakyTransport()
@@ -159,6 +175,8 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
     deliver(notifier, "fieldwork", 1, berita_acara_filed(rejected.request_id))
     deliver(notifier, "approval", 5, request_approved(approved.request_id))
     deliver(notifier, "intake", 10, request_submitted(approved.request_id))
+    deliver(notifier, "scheduling", 1, schedule_issued(approved.request_id, today))
+    deliver(notifier, "scheduling", 2, schedule_revised(approved.request_id, today))
     notifier.raise_due_clocks(datetime.now(UTC) + timedelta(days=30))
     letter = Notification.create_id(rejected.request_id, Purpose.REJECTION_LETTER)
     notifier.deliver(letter)

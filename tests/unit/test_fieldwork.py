@@ -16,7 +16,13 @@ from services.fieldwork.application import (
 )
 from services.fieldwork.config import FieldworkSettings
 from services.fieldwork.domain import VisitConflictError, VisitStatus, judge_sample
-from tests.builders import POPO, berita_acara_report, deliver, schedule_issued
+from tests.builders import (
+    POPO,
+    berita_acara_report,
+    deliver,
+    schedule_issued,
+    schedule_revised,
+)
 from tests.support import today_in_jakarta
 
 SNI_2017 = {
@@ -148,3 +154,20 @@ def test_a_berita_acara_is_dated_when_filed_not_when_scheduled() -> None:
 
     assert visit.berita_acara is not None
     assert visit.berita_acara["filed_at"] == visit.modified_on > scheduled_at
+
+
+def test_a_revised_schedule_moves_the_visit_until_its_report_is_filed() -> None:
+    today = today_in_jakarta()
+
+    app = fieldwork()
+    request_id = scheduled(app, visit_start=today - timedelta(days=3))
+    deliver(app, "scheduling", 2, schedule_revised(request_id, today, revision=1))
+    with pytest.raises(InvalidBeritaAcaraError) as before_the_new_start:
+        app.file_berita_acara(request_id, report(today - timedelta(days=1)))
+    app.file_berita_acara(request_id, report(today))
+    deliver(app, "scheduling", 3, schedule_revised(request_id, today, revision=2))
+
+    visit = app.visit(request_id)
+    assert before_the_new_start.value.data["field"] == "visit_date"
+    assert (visit.revision, visit.location) == (1, "Depo Sumedang")
+    assert visit.officers[0]["name"] == "Dewi Lestari"

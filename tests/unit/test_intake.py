@@ -19,7 +19,14 @@ from services.intake.application import (
 )
 from services.intake.config import DEFAULT_CATALOGUE
 from services.intake.domain import Channel, ReferenceIndex, Step
-from tests.builders import NOW, POPO, deliver, stakeholder
+from tests.builders import (
+    NOW,
+    POPO,
+    deliver,
+    schedule_issued,
+    schedule_revised,
+    stakeholder,
+)
 
 
 def intake() -> IntakeApplication:
@@ -180,7 +187,9 @@ def test_a_delivered_receipt_is_on_the_timeline_but_not_the_status() -> None:
     )
 
     request = app.request(outcome.reference)
-    assert request.has_recorded(Step.RECEIPT_DELIVERED)
+    assert [entry["step"] for entry in request.timeline.values()] == [
+        "receipt_delivered"
+    ]
     assert request.status == Step.SUBMITTED
 
 
@@ -206,3 +215,28 @@ def test_the_id_of_something_else_is_not_a_request() -> None:
     for other in (series_id, index_id):
         with pytest.raises(RequestNotFoundError):
             app.request(str(other))
+
+
+def test_each_revision_of_a_schedule_is_on_the_timeline_without_moving_the_status() -> (
+    None
+):
+    app = intake()
+    outcome = app.submit(a_submission())
+    visit_day = NOW.date() + timedelta(days=7)
+
+    deliver(app, "scheduling", 1, schedule_issued(outcome.request_id, NOW.date()))
+    deliver(app, "scheduling", 2, schedule_revised(outcome.request_id, visit_day))
+    deliver(app, "scheduling", 3, schedule_revised(outcome.request_id, visit_day, 2))
+
+    request = app.request(outcome.reference)
+    assert [entry["step"] for entry in request.timeline.values()] == [
+        "scheduled",
+        "schedule_revised",
+        "schedule_revised",
+    ]
+    assert [e["details"].get("revision") for e in request.timeline.values()] == [
+        None,
+        1,
+        2,
+    ]
+    assert request.status == Step.SCHEDULED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID, uuid4
 
 import pytest
@@ -20,7 +21,14 @@ from services.notifier.transports import (
     Transport,
     whatsapp_number,
 )
-from tests.builders import POPO, deliver, rejection_letter_issued, request_submitted
+from tests.builders import (
+    POPO,
+    deliver,
+    rejection_letter_issued,
+    request_submitted,
+    schedule_issued,
+    schedule_revised,
+)
 
 
 class RecordingTransport:
@@ -171,3 +179,22 @@ def test_failing_deliveries_are_retried_then_handed_to_staff() -> None:
 )
 def test_whatsapp_gets_the_international_number(written: str, number: str) -> None:
     assert whatsapp_number(written) == number
+
+
+def test_each_revised_schedule_is_told() -> None:
+    transport = RecordingTransport()
+    app = notifier(transport)
+    submitted = request_submitted(channel="email")
+    deliver(app, "intake", 1, submitted)
+    day = date(2026, 12, 14)
+
+    deliver(app, "scheduling", 1, schedule_issued(submitted.request_id, day))
+    deliver(app, "scheduling", 2, schedule_revised(submitted.request_id, day))
+    deliver(app, "scheduling", 3, schedule_revised(submitted.request_id, day, 2))
+    for row in app.view.select(request_id=submitted.request_id, status=None):
+        app.deliver(row.notification_id)
+
+    revised = [m for m in transport.sent if "Perubahan jadwal" in m.subject]
+    assert len(revised) == 2
+    assert "Petugas sakit" in revised[0].text
+    assert "14-12-2026" in revised[0].text

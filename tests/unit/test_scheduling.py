@@ -18,7 +18,7 @@ from services.scheduling.domain import (
     ScheduleConflictError,
     ScheduleStatus,
 )
-from tests.builders import POPO, deliver, request_approved
+from tests.builders import POPO, berita_acara_filed, deliver, request_approved
 from tests.support import today_in_jakarta
 
 ASEP = OfficerAssignment(
@@ -189,3 +189,50 @@ def test_refuses_a_visit_longer_than_allowed_or_too_far_ahead() -> None:
 
     assert too_long.value.data["field"] == "visit_end"
     assert too_far.value.data["field"] == "visit_start"
+
+
+def test_a_revised_schedule_moves_the_visit_and_rebooks_the_officers() -> None:
+    today = today_in_jakarta()
+
+    app = SchedulingApplication(env=POPO)
+    moved, other = approved(app, 1), approved(app, 2)
+    app.issue_schedule(moved, draft(today, today, ASEP))
+
+    revised = app.revise_schedule(
+        moved,
+        draft(today + timedelta(days=7), today + timedelta(days=7), DEWI),
+        "Hujan",
+    )
+    # Asep is free again on the old day; Dewi is now taken on the new one.
+    app.issue_schedule(other, draft(today, today, ASEP))
+    with pytest.raises(OfficerBookedError):
+        app.revise_schedule(
+            other,
+            draft(today + timedelta(days=7), today + timedelta(days=7), DEWI),
+            "x",
+        )
+
+    assert revised.plan is not None
+    assert revised.plan["visit_start"] == today + timedelta(days=7)
+    assert revised.plan["officers"][0]["name"] == DEWI.name
+    assert revised.plan["revision"] == 1
+    assert [r["reason"] for r in revised.revisions] == ["Hujan"]
+    listed = {row.request_id: row for row in app.view.select(None)}
+    assert listed[moved].visit_start == today + timedelta(days=7)
+
+
+def test_only_a_scheduled_visit_not_yet_reported_can_be_revised() -> None:
+    today = today_in_jakarta()
+
+    app = SchedulingApplication(env=POPO)
+    waiting, reported = approved(app, 1), approved(app, 2)
+    app.issue_schedule(reported, draft(today, today))
+    deliver(app, "fieldwork", 1, berita_acara_filed(reported))
+
+    with pytest.raises(ScheduleConflictError) as not_scheduled:
+        app.revise_schedule(waiting, draft(today, today), "x")
+    with pytest.raises(ScheduleConflictError) as visited:
+        app.revise_schedule(reported, draft(today, today), "x")
+
+    assert not_scheduled.value.data["current_status"] == "awaiting"
+    assert visited.value.data["current_status"] == "visited"

@@ -22,6 +22,7 @@ from tests.builders import (
     request_approved,
     request_submitted,
     schedule_issued,
+    schedule_revised,
 )
 
 WIB = timezone(timedelta(hours=7))
@@ -279,3 +280,43 @@ def test_a_working_days_standard_without_its_own_warning_warns_at_the_share() ->
     assert plan.warning_at < plan.deadline
     # The week holds 2250 working minutes; 80 % of them end on Thursday.
     assert plan.warning_at == wib(10, 16, 0)
+
+
+def test_a_rescheduled_visit_moves_its_clock_and_may_warn_again() -> None:
+    app = notifier()
+    request_id = uuid4()
+    deliver(app, "scheduling", 1, schedule_issued(request_id, date(2026, 12, 7)))
+    app.raise_due_clocks(wib(9, 16, 1))
+    warned_before = clock(app, request_id, SlaStep.FIELD_VISIT).warned
+
+    deliver(app, "scheduling", 2, schedule_revised(request_id, date(2026, 12, 14)))
+    app.raise_due_clocks(wib(11, 16, 31))
+
+    moved = clock(app, request_id, SlaStep.FIELD_VISIT)
+    assert warned_before
+    assert moved.plan is not None
+    assert moved.plan["deadline"] == wib(18, 16, 30)
+    assert moved.state == ClockState.OPEN
+    assert visit_verdicts(app, request_id) == ["WarningRaised"]
+    app.raise_due_clocks(wib(16, 16, 1))
+    assert visit_verdicts(app, request_id) == ["WarningRaised", "WarningRaised"]
+
+
+def visit_verdicts(app: NotifierApplication, request_id: UUID) -> list[str]:
+    return [
+        kind for step, kind in judged(app, request_id) if step == SlaStep.FIELD_VISIT
+    ]
+
+
+def test_a_breach_stands_when_the_visit_is_moved_after_it() -> None:
+    app = notifier()
+    request_id = uuid4()
+    deliver(app, "scheduling", 1, schedule_issued(request_id, date(2026, 12, 7)))
+    app.raise_due_clocks(wib(11, 16, 31))
+
+    deliver(app, "scheduling", 2, schedule_revised(request_id, date(2026, 12, 21)))
+
+    kept = clock(app, request_id, SlaStep.FIELD_VISIT)
+    assert kept.state == ClockState.BREACHED
+    assert kept.plan is not None
+    assert kept.plan["deadline"] == wib(11, 16, 30)
