@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,23 @@ class Services:
                 raise TimeoutError(
                     f"{service}{path} still answers {response.status_code}"
                 )
+            time.sleep(0.1)
+
+    def wait_until(
+        self,
+        service: str,
+        path: str,
+        condition: Callable[[dict[str, Any]], bool],
+        timeout: float = 30,
+    ) -> dict[str, Any]:
+        """Polls until the resource exists and meets ``condition``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.wait_for(service, path, timeout)
+            if condition(found):
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{service}{path} never reached the state wanted")
             time.sleep(0.1)
 
 
@@ -148,6 +166,36 @@ def walk(
                 "4 scheduled        "
                 + issued["schedule"]["assignment_number"]
                 + f" on {today}"
+            )
+
+    if "revise_schedule" in example:
+        schedule = services.wait_for("scheduling", f"/schedules/{request_id}")
+        if schedule["status"] == "scheduled" and not schedule["revisions"]:
+            today = datetime.now(OFFICE_TIME_ZONE).date().isoformat()
+            body = {
+                **example["revise_schedule"],
+                "visit_start": today,
+                "visit_end": today,
+            }
+            revised = expect(
+                services.call(
+                    "POST",
+                    "scheduling",
+                    f"/schedules/{request_id}/revisions",
+                    json=body,
+                ),
+                201,
+            )
+            say(
+                "4 schedule revised "
+                + f"to {revised['schedule']['location']}: "
+                + example["revise_schedule"]["reason"]
+            )
+            # The visit is carried out as revised: wait until fieldwork has it.
+            services.wait_until(
+                "fieldwork",
+                f"/visits/{request_id}",
+                lambda visit: visit["location"] == revised["schedule"]["location"],
             )
 
     if "berita_acara" in example:

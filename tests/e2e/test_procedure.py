@@ -17,7 +17,14 @@ import pytest
 from examples.walkthrough import EXAMPLES_DIR, Services, walk
 from purnajual.contracts import SlaClockEvent
 from tests.conftest import ServiceFactory
-from tests.support import Broker, NatsServer, ServiceProcess, running, wait_for
+from tests.support import (
+    Broker,
+    NatsServer,
+    ServiceProcess,
+    running,
+    today_in_jakarta,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 SERVICE_NAMES = ("intake", "approval", "scheduling", "fieldwork", "notifier")
@@ -30,6 +37,12 @@ APPROVED_PATH = [
     "notifier.receipt.delivered",
     "notifier.schedule.conveyed",
     "notifier.berita_acara.delivered",
+]
+# Example 02's visit is moved once before it takes place.
+REVISED_PATH = [
+    *APPROVED_PATH,
+    "scheduling.schedule.revised",
+    "notifier.schedule_revision.conveyed",
 ]
 REJECTED_PATH = [
     "intake.request.submitted",
@@ -137,7 +150,11 @@ def test_an_approved_request_travels_to_a_delivered_berita_acara(
 def test_every_read_model_rebuilt_from_the_events_equals_the_live_one(
     system: System,
 ) -> None:
-    for name in ("01-garut-field-semen-test.json", "03-private-buyer-rejected.json"):
+    for name in (
+        "01-garut-field-semen-test.json",
+        "02-cooperative-container-check.json",
+        "03-private-buyer-rejected.json",
+    ):
         walk(system.client, example(name), say=quiet)
 
     results = {
@@ -146,8 +163,9 @@ def test_every_read_model_rebuilt_from_the_events_equals_the_live_one(
     }
 
     assert all(result["equal_to_live"] for result in results.values()), results
-    assert results["intake"]["rows"] == 2
-    assert results["notifier"]["rows"] == 5
+    assert results["intake"]["rows"] == 3
+    # Receipts 3, schedules 2 and one revision, Berita Acara 2, a letter.
+    assert results["notifier"]["rows"] == 9
 
 
 def test_a_rejected_request_ends_with_its_letter_delivered(system: System) -> None:
@@ -158,6 +176,43 @@ def test_a_rejected_request_ends_with_its_letter_delivered(system: System) -> No
     assert letter["details"]["letter_number"].startswith("B-1/PK.210/F2.J/")
     events = system.wait_for_events(view["request_id"], 5)
     assert events == Counter(REJECTED_PATH)
+
+
+def test_a_visit_moved_before_it_happens_is_told_and_carried_out_as_revised(
+    system: System,
+) -> None:
+    revision = example("02-cooperative-container-check.json")["revise_schedule"]
+
+    view = walk(
+        system.client, example("02-cooperative-container-check.json"), say=quiet
+    )
+    request_id = view["request_id"]
+
+    def refused_once_reported() -> dict[str, Any] | None:
+        today = today_in_jakarta().isoformat()
+        again = system.client.call(
+            "POST",
+            "scheduling",
+            f"/schedules/{request_id}/revisions",
+            json={**revision, "visit_start": today, "visit_end": today},
+        )
+        return again.json() if again.status_code == 409 else None
+
+    steps = [entry["step"] for entry in view["timeline"]]
+    assert view["status"] == "berita_acara_delivered"
+    assert steps.count("schedule_revised") == 1
+    assert system.wait_for_events(request_id, 9) == Counter(REVISED_PATH)
+    visit = system.client.call("GET", "fieldwork", f"/visits/{request_id}").json()
+    assert visit["location"] == revision["location"]
+    assert [o["name"] for o in visit["officers"]] == [
+        o["name"] for o in revision["officers"]
+    ]
+    told = [
+        json.loads(path.read_text("utf-8"))
+        for path in (system.var_dir / "outbox" / "whatsapp").glob("*.json")
+    ]
+    assert sum(revision["reason"] in message["text"] for message in told) == 1
+    assert wait_for(refused_once_reported)["current_status"] == "visited"
 
 
 def test_a_restart_of_every_service_loses_nothing_and_repeats_nothing(
@@ -180,7 +235,7 @@ def test_a_restart_of_every_service_loses_nothing_and_repeats_nothing(
         system.wait_for_events(second["request_id"], 5)
 
         assert after_restart.json()["timeline"] == first["timeline"]
-        assert system.events_of(first["request_id"]) == Counter(APPROVED_PATH)
+        assert system.events_of(first["request_id"]) == Counter(REVISED_PATH)
         grown = system.stream_sizes()
         assert grown["INTAKE"] == sizes["INTAKE"] + 1
         assert grown["SCHEDULING"] == sizes["SCHEDULING"]
