@@ -111,6 +111,8 @@ class RequestSubmitted(IntegrationEvent):
     stakeholder: Stakeholder
     services: list[str]
     description: str
+    # Added in 1.1: the catalogue's names of ``services``, in the same order.
+    service_names: list[str] | None = None
 
 
 class RequestApproved(IntegrationEvent):

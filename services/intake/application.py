@@ -203,6 +203,9 @@ class IntakeApplication(ServiceApplication):
                 received_at=(submission.received_at or now).astimezone(UTC),
                 stakeholder=submission.stakeholder,
                 services=submission.services,
+                service_names=[
+                    self.catalogue[code].name for code in submission.services
+                ],
                 description=submission.description,
             )
             index = ReferenceIndex(reference=request.reference, request_id=request.id)

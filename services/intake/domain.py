@@ -102,14 +102,22 @@ class ServiceRequest(Aggregate):
         TOPIC = "intake.ServiceRequest.Created"
 
     class Submitted(Created):
+        """Version 2 keeps the catalogue's names of the services asked for."""
+
         TOPIC = "intake.ServiceRequest.Submitted"
+        class_version = 2
         channel: str
         channel_message_id: str
         reference: str
         received_at: datetime
         stakeholder: dict[str, Any]
         services: list[str]
+        service_names: list[str]
         description: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["service_names"] = list(state["services"])
 
     class StepRecorded(Aggregate.Event):
         TOPIC = "intake.ServiceRequest.StepRecorded"
@@ -131,6 +139,7 @@ class ServiceRequest(Aggregate):
         received_at: datetime,
         stakeholder: dict[str, Any],
         services: list[str],
+        service_names: list[str],
         description: str,
     ) -> None:
         self.channel = channel
@@ -138,6 +147,7 @@ class ServiceRequest(Aggregate):
         self.reference = reference
         self.received_at = received_at
         self.stakeholder = stakeholder
+        self.service_names = service_names
         self.services = services
         self.description = description
         self.timeline: dict[str, dict[str, Any]] = {}

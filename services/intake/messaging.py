@@ -45,6 +45,7 @@ def to_integration_event(
             submitted_at=event.timestamp,
             stakeholder=Stakeholder.model_validate(event.stakeholder),
             services=event.services,
+            service_names=event.service_names,
             description=event.description,
         )
     return None

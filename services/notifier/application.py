@@ -494,7 +494,9 @@ class NotifierApplication(ServiceApplication):
         processing_event.collect_events(recipient, *waiting)
 
         # The receipt tells the stakeholder their reference.
-        subject, body = messages.receipt(submitted.reference, submitted.services)
+        subject, body = messages.receipt(
+            submitted.reference, submitted.service_names or submitted.services
+        )
         self._compose(
             recipient, envelope, Purpose.RECEIPT, subject, body, processing_event
         )

@@ -198,3 +198,17 @@ def test_each_revised_schedule_is_told() -> None:
     assert len(revised) == 2
     assert "Petugas sakit" in revised[0].text
     assert "14-12-2026" in revised[0].text
+
+
+def test_the_receipt_names_the_services_in_the_catalogues_words() -> None:
+    transport = RecordingTransport()
+    app = notifier(transport)
+    submitted = request_submitted(channel="email").model_copy(
+        update={"service_names": ["Uji kualitas semen beku di lapangan"]}
+    )
+    deliver(app, "intake", 1, submitted)
+
+    app.deliver(only(app, submitted.request_id, Purpose.RECEIPT))
+
+    assert "(layanan: Uji kualitas semen beku di lapangan)" in transport.sent[0].text
+    assert "field_semen_test" not in transport.sent[0].text

@@ -1,9 +1,10 @@
 """Events stored in an older shape still load: the upcasters fill what is new.
 
-Version 1 of ``Recipient.ContactRegistered`` did not keep the channel's
+Version 1 of ``ServiceRequest.Submitted`` did not keep the services' names,
+version 1 of ``Recipient.ContactRegistered`` did not keep the channel's
 message id, and version 1 of ``Notification.Addressed`` did not name the
 message it answers. The test writes events in that old shape, as an older
-notifier stored them, and reads them with today's classes.
+services stored them, and reads them with today's classes.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from purnajual.persistence import event_store_env
+from services.intake.application import IntakeApplication, Submission
+from services.intake.config import DEFAULT_CATALOGUE
+from services.intake.domain import Channel, ServiceRequest
 from services.notifier.application import NotifierApplication
 from services.notifier.domain import DeliveryChannel, Notification, Purpose, Recipient
 from services.notifier.transports import FileOutbox
-from tests.builders import deliver, request_submitted
+from tests.builders import deliver, request_submitted, stakeholder
 
 OLD_SHAPES = {
     "notifier.Recipient.ContactRegistered": "channel_message_id",
@@ -91,3 +95,50 @@ def test_version_2_answers_an_email_in_its_thread(tmp_path: Path) -> None:
         Notification.create_id(submitted.request_id, Purpose.RECEIPT.value)
     )
     assert receipt.in_reply_to == submitted.channel_message_id
+
+
+def test_a_request_stored_before_service_names_loads_with_its_codes(
+    tmp_path: Path,
+) -> None:
+    today = IntakeApplication(
+        env=event_store_env(service="intake", database_url=None, var_dir=tmp_path),
+        catalogue={kind.code: kind for kind in DEFAULT_CATALOGUE},
+    )
+    outcome = today.submit(
+        Submission(
+            channel=Channel.EMAIL,
+            channel_message_id="m-old",
+            received_at=None,
+            stakeholder=stakeholder(),
+            services=["container_check"],
+            description="Kontainer cepat habis.",
+        )
+    )
+    [submitted] = [
+        event
+        for event in today.recorder.select_notifications(start=1, limit=100)
+        if event.topic == "intake.ServiceRequest.Submitted"
+    ]
+    state: dict[str, Any] = json.loads(submitted.state)
+    assert state.pop("class_version") == 2
+    assert state.pop("service_names") == ["Pemeriksaan kontainer dan depo"]
+    old = IntakeApplication(
+        env=event_store_env(
+            service="intake", database_url=None, var_dir=tmp_path / "o"
+        ),
+        catalogue={},
+    )
+    old.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=submitted.originator_id,
+                originator_version=submitted.originator_version,
+                topic=submitted.topic,
+                state=json.dumps(state).encode(),
+            )
+        ]
+    )
+
+    request: ServiceRequest = old.repository.get(outcome.request_id)
+
+    assert request.service_names == ["container_check"]
