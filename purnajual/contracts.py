@@ -21,6 +21,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 EVENT_TYPE_PREFIX = "id.go.pertanian.biblembang.purnajual"
+# The contract's version: 1.1 added ScheduleRevised, ScheduleRevisionConveyed
+# and RequestSubmitted.service_names, all of which 1.0 readers can ignore.
+CONTRACT_VERSION = "1.1.0"
 
 
 class StreamSpec(BaseModel):
@@ -111,7 +114,7 @@ class RequestSubmitted(IntegrationEvent):
     stakeholder: Stakeholder
     services: list[str]
     description: str
-    # Added in 1.1: the catalogue's names of ``services``, in the same order.
+    # Since contract 1.1: the catalogue's names of ``services``, in their order.
     service_names: list[str] | None = None
 
 

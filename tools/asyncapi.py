@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from purnajual.contracts import (
+    CONTRACT_VERSION,
     DEAD_LETTER_STREAM_NAME,
     EVENT_CLASSES,
     STREAMS,
@@ -147,7 +148,7 @@ def build() -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {
             "title": "purnajual integration events",
-            "version": "1.0.0",
+            "version": CONTRACT_VERSION,
             "description": (
                 "The events the five purnajual services publish on NATS JetStream. "
                 "One stream per producing service ("

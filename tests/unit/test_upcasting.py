@@ -4,7 +4,7 @@ Version 1 of ``ServiceRequest.Submitted`` did not keep the services' names,
 version 1 of ``Recipient.ContactRegistered`` did not keep the channel's
 message id, and version 1 of ``Notification.Addressed`` did not name the
 message it answers. The test writes events in that old shape, as an older
-services stored them, and reads them with today's classes.
+service stored them, and reads them with today's classes.
 """
 
 from __future__ import annotations
