@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import ClassVar
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict
 
 EVENT_TYPE_PREFIX = "id.go.pertanian.biblembang.purnajual"
-# The contract's version: 1.1 added ScheduleRevised, ScheduleRevisionConveyed
-# and RequestSubmitted.service_names, all of which 1.0 readers can ignore.
+# The contract's version: 1.1 added ScheduleRevised, ScheduleRevisionConveyed,
+# the office calendar's events and RequestSubmitted.service_names, all of
+# which 1.0 readers can ignore.
 CONTRACT_VERSION = "1.1.0"
 
 
@@ -265,6 +266,61 @@ class BeritaAcaraDelivered(NotificationDelivered):
     TYPE = _event_type(SUBJECT)
 
 
+# The one office calendar, named where a request would be.
+OFFICE_CALENDAR_ID = uuid5(
+    NAMESPACE_URL, "https://purnajual.biblembang.id/office-calendar"
+)
+OFFICE_CALENDAR_REFERENCE = "office-calendar"
+# Weekday names as the calendar's events write them, Monday first.
+WEEKDAYS = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+
+class OfficeCalendarEvent(IntegrationEvent):
+    """A change to the office calendar, which the notifier keeps.
+
+    It is about no request: ``request_id`` is ``OFFICE_CALENDAR_ID`` and
+    ``reference`` is ``office-calendar``. Other services read these to know
+    which days the office works.
+    """
+
+
+class OfficeDayClosed(OfficeCalendarEvent):
+    """A national holiday or a day of cuti bersama was entered (or renamed)."""
+
+    SUBJECT = "notifier.calendar.day_closed"
+    TYPE = _event_type(SUBJECT)
+
+    day: date
+    name: str
+    kind: str
+
+
+class OfficeDayOpened(OfficeCalendarEvent):
+    """A closed day was removed: the office works that day again."""
+
+    SUBJECT = "notifier.calendar.day_opened"
+    TYPE = _event_type(SUBJECT)
+
+    day: date
+
+
+class OfficeWeekChanged(OfficeCalendarEvent):
+    """The weekdays with working hours, when the calendar opens or they change."""
+
+    SUBJECT = "notifier.calendar.week_changed"
+    TYPE = _event_type(SUBJECT)
+
+    working_weekdays: list[str]
+
+
 class SlaClockEvent(IntegrationEvent):
     """A step's clock, measured in office working time."""
 
@@ -312,6 +368,9 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     SlaWarning,
     SlaBreached,
     SlaMet,
+    OfficeDayClosed,
+    OfficeDayOpened,
+    OfficeWeekChanged,
 )
 EVENT_CLASS_BY_TYPE: dict[str, type[IntegrationEvent]] = {
     cls.TYPE: cls for cls in EVENT_CLASSES

@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from examples.walkthrough import visit_today
 from purnajual.contracts import SlaClockEvent
 from purnajual.messaging import Translator
 from purnajual.persistence import ServiceApplication, event_store_env
@@ -184,8 +185,7 @@ class Walker:
             today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
             schedule = {
                 **example["schedule"],
-                "visit_start": today,
-                "visit_end": today,
+                **visit_today(today),
                 "officers": [
                     {"name": f"Petugas {number}", "employee_number": f"CHAOS{number}"}
                 ],

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from purnajual.contracts import WEEKDAYS
 from purnajual.inputs import Text
 from services.notifier.api import App
-from services.notifier.office_calendar import WEEKDAYS, OfficeCalendar, WeekHours
+from services.notifier.office_calendar import OfficeCalendar, WeekHours
 
 HOURS_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 Clock = Annotated[str, Field(pattern=HOURS_PATTERN)]

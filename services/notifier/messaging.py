@@ -11,10 +11,14 @@ from purnajual.contracts import (
     FIELDWORK_STREAM,
     INTAKE_STREAM,
     NOTIFIER_STREAM,
+    OFFICE_CALENDAR_REFERENCE,
     SCHEDULING_STREAM,
     BeritaAcaraDelivered,
     IntegrationEvent,
     NotificationDelivered,
+    OfficeDayClosed,
+    OfficeDayOpened,
+    OfficeWeekChanged,
     ReceiptDelivered,
     RejectionLetterDelivered,
     ScheduleConveyed,
@@ -26,6 +30,7 @@ from purnajual.contracts import (
     StreamSpec,
 )
 from services.notifier.domain import Notification, Purpose
+from services.notifier.office_calendar import OfficeCalendar
 from services.notifier.sla import SlaClock
 
 OWN_STREAM = NOTIFIER_STREAM
@@ -56,7 +61,8 @@ _CLOCK_EVENT: dict[type[SlaClock.Judged], type[SlaClockEvent]] = {
 def to_integration_event(
     domain_event: DomainEventProtocol[UUID],
 ) -> IntegrationEvent | None:
-    """The public event for a delivery or a clock's verdict; the rest is private."""
+    """The public event for a delivery, a clock's verdict or a change of which
+    days the office works; the rest is private."""
     if isinstance(domain_event, SlaClock.Judged):
         return _CLOCK_EVENT[type(domain_event)](
             request_id=domain_event.request_id,
@@ -80,4 +86,31 @@ def to_integration_event(
             delivered_at=domain_event.timestamp,
             confirmed_by=domain_event.confirmed_by,
         )
+    return _calendar_event(domain_event)
+
+
+def _calendar_event(
+    domain_event: DomainEventProtocol[UUID],
+) -> IntegrationEvent | None:
+    """Which days are worked; hours and periods matter only to the clocks."""
+    about = {
+        "request_id": domain_event.originator_id,
+        "reference": OFFICE_CALENDAR_REFERENCE,
+    }
+    if isinstance(
+        domain_event, OfficeCalendar.Opened | OfficeCalendar.WeeklyHoursChanged
+    ):
+        return OfficeWeekChanged(
+            **about,
+            working_weekdays=OfficeCalendar.working_weekdays(domain_event.weekly_hours),
+        )
+    if isinstance(domain_event, OfficeCalendar.ClosedDaySet):
+        return OfficeDayClosed(
+            **about,
+            day=domain_event.day,
+            name=domain_event.name,
+            kind=domain_event.kind,
+        )
+    if isinstance(domain_event, OfficeCalendar.ClosedDayRemoved):
+        return OfficeDayOpened(**about, day=domain_event.day)
     return None

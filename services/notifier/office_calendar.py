@@ -17,25 +17,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
+from purnajual.contracts import OFFICE_CALENDAR_ID, WEEKDAYS
 from purnajual.errors import InvalidInputError
 from services.notifier.domain import NotifierError
 
 DEFAULT_CALENDAR_FILE = Path(__file__).with_name("calendar_default.json")
-CALENDAR_ID = uuid5(NAMESPACE_URL, "https://purnajual.biblembang.id/office-calendar")
-WEEKDAYS = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
+CALENDAR_ID = OFFICE_CALENDAR_ID
 MAX_DAYS_SEARCHED = 800
 MAX_YEARS_ASKED = 10
 # Holidays are decreed a year at a time; a year within this reach of today
@@ -338,6 +330,11 @@ class OfficeCalendar(Aggregate):
             for year in range(today.year, horizon + 1)
             if year not in self.confirmed_years
         ]
+
+    @staticmethod
+    def working_weekdays(weekly_hours: WeekHours) -> list[str]:
+        """The names of the weekdays that have working hours."""
+        return [day for day in WEEKDAYS if weekly_hours.get(day)]
 
     def today(self) -> date:
         return datetime.now(ZoneInfo(self.time_zone)).date()

@@ -48,6 +48,12 @@ class ScheduleIn(BaseModel):
     scheduled_by: Annotated[
         Text, Field(max_length=120, examples=["Kasi Jasa Produksi"])
     ]
+    work_on_closed_days: bool = Field(
+        False,
+        description="Set when the officers will work a holiday, cuti bersama or "
+        "weekend: without it a visit that starts or ends on a day the office "
+        "calendar closes is refused.",
+    )
 
 
 class ScheduleRevisionIn(BaseModel):
@@ -71,6 +77,12 @@ class ScheduleRevisionIn(BaseModel):
             examples=["Petugas sakit; kunjungan diundur satu minggu."],
         ),
     ]
+    work_on_closed_days: bool = Field(
+        False,
+        description="Set when the officers will work a holiday, cuti bersama or "
+        "weekend: without it a visit that starts or ends on a day the office "
+        "calendar closes is refused.",
+    )
 
 
 class ScheduleOut(BaseModel):
@@ -164,6 +176,7 @@ def issue_schedule(request_id: UUID, body: ScheduleIn, app: App) -> ScheduleOut:
             officers=_assignments(body.officers),
             equipment=list(body.equipment),
             scheduled_by=body.scheduled_by,
+            work_on_closed_days=body.work_on_closed_days,
         ),
     )
     return _schedule_out(schedule)
@@ -195,6 +208,7 @@ def revise_schedule(
             officers=_assignments(body.officers),
             equipment=list(body.equipment),
             scheduled_by=body.revised_by,
+            work_on_closed_days=body.work_on_closed_days,
         ),
         reason=body.reason,
     )

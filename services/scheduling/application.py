@@ -12,13 +12,21 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import EnvType
 
-from purnajual.contracts import BeritaAcaraFiled, RequestApproved
+from purnajual.contracts import (
+    BeritaAcaraFiled,
+    OfficeCalendarEvent,
+    OfficeDayClosed,
+    OfficeDayOpened,
+    OfficeWeekChanged,
+    RequestApproved,
+)
 from purnajual.envelope import Envelope
 from purnajual.errors import InvalidInputError
 from purnajual.numbering import OFFICE_TIME_ZONE, LetterFormat
 from purnajual.persistence import ServiceApplication
 from purnajual.views import LogView
 from services.scheduling.domain import (
+    OfficeDays,
     OfficerRoster,
     Schedule,
     ScheduleConflictError,
@@ -49,6 +57,8 @@ class ScheduleDraft:
     officers: list[OfficerAssignment]
     equipment: list[str]
     scheduled_by: str
+    # Officers may agree to visit on a holiday or a weekend; it must be said.
+    work_on_closed_days: bool = False
 
 
 class SchedulingApplication(ServiceApplication):
@@ -165,7 +175,11 @@ class SchedulingApplication(ServiceApplication):
         self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
     ) -> None:
         """An approved request starts waiting for its schedule, once; a filed
-        Berita Acara makes its schedule final."""
+        Berita Acara makes its schedule final; the calendar's changes say
+        which days the office works."""
+        if isinstance(envelope.data, OfficeCalendarEvent):
+            self._note_office_days(envelope.data, processing_event)
+            return
         if isinstance(envelope.data, BeritaAcaraFiled):
             self._close_schedule(envelope.data, processing_event)
             return
@@ -182,6 +196,18 @@ class SchedulingApplication(ServiceApplication):
             request=approved.request.model_dump(),
         )
         processing_event.collect_events(schedule)
+
+    def _note_office_days(
+        self, change: OfficeCalendarEvent, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        days = self.find(OfficeDays.create_id(), OfficeDays) or OfficeDays()
+        if isinstance(change, OfficeWeekChanged):
+            days.change_week(working_weekdays=change.working_weekdays)
+        elif isinstance(change, OfficeDayClosed):
+            days.close_day(day=change.day, name=change.name)
+        elif isinstance(change, OfficeDayOpened):
+            days.open_day(day=change.day)
+        processing_event.collect_events(days)
 
     def _close_schedule(
         self, filed: BeritaAcaraFiled, processing_event: ProcessingEvent[UUID]
@@ -228,6 +254,21 @@ class SchedulingApplication(ServiceApplication):
                 "allowed.",
                 field="visit_end",
             )
+        office_days = self.find(OfficeDays.create_id(), OfficeDays)
+        if office_days is not None and not draft.work_on_closed_days:
+            for name, day in (
+                ("visit_start", draft.visit_start),
+                ("visit_end", draft.visit_end),
+            ):
+                closed = office_days.why_closed(day)
+                if closed is not None:
+                    raise InvalidScheduleError(
+                        f"{name} {day} is {closed}, a day the office is closed; "
+                        "choose a working day, or set work_on_closed_days if the "
+                        "officers will work it.",
+                        field=name,
+                        closed_because=closed,
+                    )
         keys = [officer_key(officer.employee_number) for officer in draft.officers]
         for position, key in enumerate(keys):
             if key in keys[:position]:

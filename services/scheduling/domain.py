@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from purnajual.contracts import WEEKDAYS
 from purnajual.errors import ConflictError, ServiceError
 
 SCHEDULING_NAMESPACE = uuid5(
@@ -298,3 +299,62 @@ class OfficerRoster(Aggregate):
     def release(self, request_id: UUID) -> None:
         """The officer is no longer on this request's visit."""
         self.bookings = [b for b in self.bookings if b["request_id"] != request_id]
+
+
+class OfficeDays(Aggregate):
+    """The days the office works, as the notifier's office calendar says.
+
+    Until the calendar's first events arrive every day counts as worked, so a
+    scheduling service started alone refuses nothing.
+    """
+
+    TOPIC = "scheduling.OfficeDays"
+
+    class Created(Aggregate.Created):
+        TOPIC = "scheduling.OfficeDays.Created"
+
+    class Opened(Created):
+        TOPIC = "scheduling.OfficeDays.Opened"
+
+    class WeekChanged(Aggregate.Event):
+        TOPIC = "scheduling.OfficeDays.WeekChanged"
+        working_weekdays: list[str]
+
+    class DayClosed(Aggregate.Event):
+        TOPIC = "scheduling.OfficeDays.DayClosed"
+        day: date
+        name: str
+
+    class DayOpened(Aggregate.Event):
+        TOPIC = "scheduling.OfficeDays.DayOpened"
+        day: date
+
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid5(SCHEDULING_NAMESPACE, "office-days")
+
+    @event(Opened)
+    def __init__(self) -> None:
+        self.working_weekdays: list[str] | None = None
+        self.closed_days: dict[date, str] = {}
+
+    @event(WeekChanged)
+    def change_week(self, working_weekdays: list[str]) -> None:
+        self.working_weekdays = working_weekdays
+
+    @event(DayClosed)
+    def close_day(self, day: date, name: str) -> None:
+        self.closed_days[day] = name
+
+    @event(DayOpened)
+    def open_day(self, day: date) -> None:
+        self.closed_days.pop(day, None)
+
+    def why_closed(self, day: date) -> str | None:
+        """The holiday's name or the weekday the office does not work, if any."""
+        if day in self.closed_days:
+            return self.closed_days[day]
+        weekday = WEEKDAYS[day.weekday()]
+        if self.working_weekdays is not None and weekday not in self.working_weekdays:
+            return weekday.capitalize()
+        return None

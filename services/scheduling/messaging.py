@@ -9,6 +9,7 @@ from eventsourcing.domain import DomainEventProtocol
 from purnajual.contracts import (
     APPROVAL_STREAM,
     FIELDWORK_STREAM,
+    NOTIFIER_STREAM,
     SCHEDULING_STREAM,
     IntegrationEvent,
     Officer,
@@ -23,6 +24,7 @@ OWN_STREAM = SCHEDULING_STREAM
 CONSUMES: list[tuple[StreamSpec, list[str]]] = [
     (APPROVAL_STREAM, ["approval.request.approved"]),
     (FIELDWORK_STREAM, ["fieldwork.berita_acara.filed"]),
+    (NOTIFIER_STREAM, ["notifier.calendar.>"]),
 ]
 
 

@@ -9,12 +9,14 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
-from examples.walkthrough import EXAMPLES_DIR, Services, walk
+from examples.walkthrough import EXAMPLES_DIR, Services, visit_today, walk
 from purnajual.contracts import SlaClockEvent
 from tests.conftest import ServiceFactory
 from tests.support import (
@@ -194,7 +196,7 @@ def test_a_visit_moved_before_it_happens_is_told_and_carried_out_as_revised(
             "POST",
             "scheduling",
             f"/schedules/{request_id}/revisions",
-            json={**revision, "visit_start": today, "visit_end": today},
+            json={**revision, **visit_today(today)},
         )
         return again.json() if again.status_code == 409 else None
 
@@ -213,6 +215,53 @@ def test_a_visit_moved_before_it_happens_is_told_and_carried_out_as_revised(
     ]
     assert sum(revision["reason"] in message["text"] for message in told) == 1
     assert wait_for(refused_once_reported)["current_status"] == "visited"
+
+
+def test_scheduling_refuses_a_visit_on_a_day_the_office_calendar_closes(
+    system: System,
+) -> None:
+    garut = example("01-garut-field-semen-test.json")
+    submitted = system.client.call("POST", "intake", "/requests", json=garut["request"])
+    request_id = submitted.json()["request_id"]
+    system.client.wait_for("approval", f"/approvals/{request_id}")
+    system.client.call(
+        "POST", "approval", f"/approvals/{request_id}/approve", json=garut["approve"]
+    )
+    system.client.wait_for("scheduling", f"/schedules/{request_id}")
+    holiday = today_in_jakarta() + timedelta(days=20)
+    while holiday.weekday() >= 5:
+        holiday += timedelta(days=1)
+    on_the_holiday = {
+        **garut["schedule"],
+        "visit_start": holiday.isoformat(),
+        "visit_end": holiday.isoformat(),
+    }
+
+    system.services["notifier"].put(
+        f"/calendar/closed-days/{holiday}", {"name": "Libur uji", "kind": "holiday"}
+    )
+
+    def known_to_scheduling() -> bool:
+        # A request scheduling never heard of: refused for the day, or else 409.
+        probe = system.client.call(
+            "POST", "scheduling", f"/schedules/{uuid4()}", json=on_the_holiday
+        )
+        return probe.status_code == 422
+
+    assert wait_for(known_to_scheduling)
+    refused = system.client.call(
+        "POST", "scheduling", f"/schedules/{request_id}", json=on_the_holiday
+    )
+    worked = system.client.call(
+        "POST",
+        "scheduling",
+        f"/schedules/{request_id}",
+        json={**on_the_holiday, "work_on_closed_days": True},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.visit_start"
+    assert "Libur uji" in refused.json()["detail"]
+    assert worked.status_code == 201
 
 
 def test_a_restart_of_every_service_loses_nothing_and_repeats_nothing(

@@ -16,6 +16,13 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import Recording
 
+from purnajual.contracts import (
+    OFFICE_CALENDAR_ID,
+    WEEKDAYS,
+    OfficeDayClosed,
+    OfficeDayOpened,
+    OfficeWeekChanged,
+)
 from purnajual.numbering import NumberSeries
 from purnajual.persistence import ServiceApplication, event_store_env
 from services.approval.application import ApprovalApplication
@@ -37,7 +44,7 @@ from services.scheduling.application import (
     ScheduleDraft,
     SchedulingApplication,
 )
-from services.scheduling.domain import OfficerRoster, Schedule
+from services.scheduling.domain import OfficeDays, OfficerRoster, Schedule
 from tests.builders import (
     berita_acara_filed,
     deliver,
@@ -66,6 +73,7 @@ AGGREGATES: list[type[Aggregate]] = [
     OfficeCalendar,
     SlaClock,
     RequestFacts,
+    OfficeDays,
 ]
 AppT = TypeVar("AppT", bound=ServiceApplication)
 
@@ -126,6 +134,16 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
 
     scheduling = capturing(SchedulingApplication, tmp_path)
     deliver(scheduling, "approval", 1, request_approved(approved.request_id))
+    about = {"request_id": OFFICE_CALENDAR_ID, "reference": "office-calendar"}
+    for position, change in enumerate(
+        [
+            OfficeWeekChanged(**about, working_weekdays=list(WEEKDAYS)),
+            OfficeDayClosed(**about, day=date(2027, 1, 1), name="x", kind="holiday"),
+            OfficeDayOpened(**about, day=date(2027, 1, 1)),
+        ],
+        start=1,
+    ):
+        deliver(scheduling, "notifier", position, change)
     scheduling.issue_schedule(
         approved.request_id,
         ScheduleDraft(
@@ -238,6 +256,23 @@ def test_every_event_reads_back_equal_from_the_sqlite_store(tmp_path: Path) -> N
                 start=recording.notification.id, limit=1
             )[0]
             assert app.mapper.to_domain_event(stored) == recording.domain_event
+
+
+def test_the_list_of_aggregates_here_names_every_aggregate_of_the_code() -> None:
+    def descendants(cls: type[Aggregate]) -> set[type[Aggregate]]:
+        found = set()
+        for sub in cls.__subclasses__():
+            found |= {sub} | descendants(sub)
+        return found
+
+    ours = {
+        cls
+        for cls in descendants(Aggregate)
+        if cls.__module__.startswith(("services.", "purnajual."))
+        and not cls.__module__.startswith("tests.")
+    }
+
+    assert ours == set(AGGREGATES)
 
 
 def test_the_procedure_exercises_every_event_class_and_stores_explicit_topics(

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 import pytest
 
+from purnajual.contracts import (
+    OFFICE_CALENDAR_ID,
+    WEEKDAYS,
+    OfficeCalendarEvent,
+    OfficeDayClosed,
+    OfficeDayOpened,
+    OfficeWeekChanged,
+)
 from services.scheduling.application import (
     InvalidScheduleError,
     OfficerAssignment,
@@ -236,3 +245,47 @@ def test_only_a_scheduled_visit_not_yet_reported_can_be_revised() -> None:
 
     assert not_scheduled.value.data["current_status"] == "awaiting"
     assert visited.value.data["current_status"] == "visited"
+
+
+def calendar_says(app: SchedulingApplication, *changes: OfficeCalendarEvent) -> None:
+    for position, change in enumerate(changes, start=app.position_of("notifier") + 1):
+        deliver(app, "notifier", position, change)
+
+
+def test_a_visit_starting_or_ending_on_a_closed_day_is_refused_unless_worked() -> None:
+    app = SchedulingApplication(env=POPO)
+    first, second = approved(app, 1), approved(app, 2)
+    holiday = next_weekday(today_in_jakarta() + timedelta(days=10))
+    # The Sunday of the week after, so its Friday is not the holiday.
+    sunday = holiday + timedelta(days=13 - holiday.weekday())
+    about = {"request_id": OFFICE_CALENDAR_ID, "reference": "office-calendar"}
+    calendar_says(
+        app,
+        OfficeWeekChanged(**about, working_weekdays=list(WEEKDAYS[:5])),
+        OfficeDayClosed(**about, day=holiday, name="Libur uji", kind="holiday"),
+    )
+
+    with pytest.raises(InvalidScheduleError) as on_the_holiday:
+        app.issue_schedule(first, draft(holiday, holiday))
+    with pytest.raises(InvalidScheduleError) as ending_on_sunday:
+        app.issue_schedule(first, draft(sunday - timedelta(days=2), sunday))
+    worked = app.issue_schedule(
+        first, replace(draft(holiday, holiday), work_on_closed_days=True)
+    )
+    calendar_says(app, OfficeDayOpened(**about, day=holiday))
+    reopened = app.issue_schedule(second, draft(holiday, holiday, DEWI))
+
+    assert on_the_holiday.value.data["field"] == "visit_start"
+    assert "Libur uji" in on_the_holiday.value.detail
+    assert ending_on_sunday.value.data == {
+        "field": "visit_end",
+        "closed_because": "Sunday",
+    }
+    assert worked.status == ScheduleStatus.SCHEDULED
+    assert reopened.status == ScheduleStatus.SCHEDULED
+
+
+def next_weekday(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
