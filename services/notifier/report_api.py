@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.notifier.api import App
+from services.notifier.labels import in_words, month_in_words
 from services.notifier.report import report_csv
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -17,6 +18,8 @@ _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
     autoescape=select_autoescape(["html"]),
 )
+_TEMPLATES.filters["words"] = in_words
+_TEMPLATES.filters["month"] = month_in_words
 
 
 @router.get(

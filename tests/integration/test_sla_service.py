@@ -128,6 +128,9 @@ def test_a_request_left_waiting_warns_and_breaches_on_time_once(
     assert as_csv.headers["content-type"].startswith("text/csv")
     assert "breach decision,PPJ-2026-00001" in as_csv.text
     assert "LAPORAN PELAYANAN PURNA JUAL" in page.text
+    # The printed page reads the codes out in Indonesian.
+    assert "<td>2. Keputusan Kepala Balai</td><td>PPJ-2026-00001</td>" in page.text
+    assert "<td>Surel</td><td>1</td>" in page.text
 
     # The operations contacts were told of the breach, once.
     def alerts() -> list[dict[str, str]]:

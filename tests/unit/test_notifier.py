@@ -15,6 +15,7 @@ from services.notifier.domain import (
     Purpose,
     delivery_channel_for,
 )
+from services.notifier.labels import in_words, month_in_words
 from services.notifier.transports import (
     DeliveryError,
     OutgoingMessage,
@@ -212,3 +213,9 @@ def test_the_receipt_names_the_services_in_the_catalogues_words() -> None:
 
     assert "(layanan: Uji kualitas semen beku di lapangan)" in transport.sent[0].text
     assert "field_semen_test" not in transport.sent[0].text
+
+
+def test_a_printed_report_reads_codes_and_months_in_indonesian() -> None:
+    assert month_in_words("2026-12") == "Desember 2026"
+    assert in_words("walk_in") == "Datang langsung"
+    assert in_words("a_new_service") == "a_new_service"
