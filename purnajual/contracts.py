@@ -321,6 +321,28 @@ class OfficeWeekChanged(OfficeCalendarEvent):
     working_weekdays: list[str]
 
 
+class ClosedDay(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    day: date
+    name: str
+    kind: str
+
+
+class OfficeCalendarAnnounced(OfficeCalendarEvent):
+    """The whole calendar's working days, for readers that came late.
+
+    Sent once for every stored calendar (a new one, or one kept from before
+    the calendar's changes were published); a reader replaces what it knew.
+    """
+
+    SUBJECT = "notifier.calendar.announced"
+    TYPE = _event_type(SUBJECT)
+
+    working_weekdays: list[str]
+    closed_days: list[ClosedDay]
+
+
 class SlaClockEvent(IntegrationEvent):
     """A step's clock, measured in office working time."""
 
@@ -371,6 +393,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     OfficeDayClosed,
     OfficeDayOpened,
     OfficeWeekChanged,
+    OfficeCalendarAnnounced,
 )
 EVENT_CLASS_BY_TYPE: dict[str, type[IntegrationEvent]] = {
     cls.TYPE: cls for cls in EVENT_CLASSES

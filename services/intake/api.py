@@ -66,7 +66,9 @@ class SubmissionIn(BaseModel):
             max_length=200,
             description="The channel's own id of the message (WhatsApp message id, "
             "email Message-ID, letter agenda number). Sending the same pair again "
-            "returns the same request and creates nothing.",
+            "with the same content returns the same request and creates nothing; "
+            "with other content it is refused (422), as a new request needs an id "
+            "of its own.",
         ),
     ]
     received_at: AwareDatetime | None = Field(

@@ -25,6 +25,7 @@ from purnajual.contracts import (
     ScheduleConveyed,
     ScheduleIssued,
     ScheduleRevised,
+    ScheduleRevisionConveyed,
 )
 from purnajual.envelope import Envelope
 from purnajual.errors import InvalidInputError, NotFoundError, ServiceError
@@ -140,6 +141,10 @@ _STEP_OF_EVENT = {
     ),
     ScheduleConveyed: (
         Step.SCHEDULE_CONVEYED,
+        lambda e: {"channel": e.channel, "confirmed_by": e.confirmed_by},
+    ),
+    ScheduleRevisionConveyed: (
+        Step.SCHEDULE_REVISION_CONVEYED,
         lambda e: {"channel": e.channel, "confirmed_by": e.confirmed_by},
     ),
     BeritaAcaraDelivered: (

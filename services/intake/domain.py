@@ -37,20 +37,21 @@ class Step(StrEnum):
     REJECTION_LETTER_DELIVERED = "rejection_letter_delivered"
     SCHEDULED = "scheduled"
     SCHEDULE_REVISED = "schedule_revised"
+    SCHEDULE_REVISION_CONVEYED = "schedule_revision_conveyed"
     SCHEDULE_CONVEYED = "schedule_conveyed"
     BERITA_ACARA_FILED = "berita_acara_filed"
     BERITA_ACARA_DELIVERED = "berita_acara_delivered"
 
 
 # Steps that can happen more than once; each time is its own timeline entry.
-REPEATABLE_STEPS = frozenset({Step.SCHEDULE_REVISED})
+REPEATABLE_STEPS = frozenset({Step.SCHEDULE_REVISED, Step.SCHEDULE_REVISION_CONVEYED})
 
 
 class Status(StrEnum):
     """Where a request stands: the furthest step it reached.
 
-    Every step but the receipt's delivery, which the timeline shows and which
-    never is a status (see ``STEP_PROGRESS``).
+    Every step but the receipt's delivery and a schedule's revisions, which
+    the timeline shows and which never are a status (see ``STEP_PROGRESS``).
     """
 
     SUBMITTED = "submitted"
@@ -65,18 +66,16 @@ class Status(StrEnum):
 
 
 # How far along each step puts a request; the status is the furthest step.
-# Delivering the receipt or revising a schedule is recorded on the timeline
-# but moves nothing, and the earliest of equally far steps wins, so neither
-# ever shows as the status.
+# A delivered receipt, a revised schedule and its delivery are on the
+# timeline but are never a status; of the steps that are, no two reached by
+# one request are equally far, so the status never depends on their order.
 STEP_PROGRESS: dict[Step, int] = {
     Step.SUBMITTED: 0,
-    Step.RECEIPT_DELIVERED: 0,
     Step.APPROVED: 1,
     Step.REJECTED: 1,
     Step.REJECTION_LETTER_ISSUED: 2,
     Step.REJECTION_LETTER_DELIVERED: 3,
     Step.SCHEDULED: 2,
-    Step.SCHEDULE_REVISED: 2,
     Step.SCHEDULE_CONVEYED: 3,
     Step.BERITA_ACARA_FILED: 4,
     Step.BERITA_ACARA_DELIVERED: 5,
@@ -85,7 +84,8 @@ STEP_PROGRESS: dict[Step, int] = {
 
 def status_of(steps: Iterable[Step]) -> Step:
     """The furthest step reached; a bare submission is ``submitted``."""
-    return max([Step.SUBMITTED, *steps], key=lambda step: STEP_PROGRESS[step])
+    statuses = [step for step in steps if step in STEP_PROGRESS]
+    return max([Step.SUBMITTED, *statuses], key=lambda step: STEP_PROGRESS[step])
 
 
 def request_id_for(channel: str, channel_message_id: str) -> UUID:

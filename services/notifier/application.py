@@ -105,8 +105,16 @@ class NotifierApplication(ServiceApplication):
         self.open_calendar(initial_calendar or default_calendar())
 
     def open_calendar(self, initial: dict[str, Any]) -> None:
-        """Records the first calendar once; later starts keep the stored one."""
-        if self.find(OfficeCalendar.create_id(), OfficeCalendar) is not None:
+        """Records the first calendar once; later starts keep the stored one.
+
+        A calendar stored before its changes were published is announced
+        whole on the first start that finds it so, for scheduling to learn.
+        """
+        stored = self.find(OfficeCalendar.create_id(), OfficeCalendar)
+        if stored is not None:
+            if not stored.announced:
+                stored.announce()
+                self._save_calendar(stored)
             return
         calendar = OfficeCalendar(
             time_zone=initial["time_zone"], weekly_hours=initial["weekly_hours"]
@@ -122,6 +130,10 @@ class NotifierApplication(ServiceApplication):
             )
         for year, decree in initial.get("confirmed_years", {}).items():
             calendar.confirm_year(year=int(year), decree=decree)
+        calendar.announce()
+        self._save_calendar(calendar)
+
+    def _save_calendar(self, calendar: OfficeCalendar) -> None:
         try:
             self.save(calendar)
         except IntegrityError:
@@ -266,9 +278,9 @@ class NotifierApplication(ServiceApplication):
 
                 # Once a day, not every second: a missing year is a chore for
                 # an admin, and a daily reminder is enough to get it done.
-                if day_checked != datetime.now(UTC).date():
+                if day_checked != datetime.now(OFFICE_TIME_ZONE).date():
                     await asyncio.to_thread(self.warn_of_missing_holidays)
-                    day_checked = datetime.now(UTC).date()
+                    day_checked = datetime.now(OFFICE_TIME_ZONE).date()
             except Exception:
                 logger.exception("checking the clocks failed; retrying")
             await asyncio.sleep(CLOCK_CHECK_SECONDS)
@@ -366,7 +378,9 @@ class NotifierApplication(ServiceApplication):
                 if move == ClockMove.START:
                     clock.start(moment, plan, calendar)
                 else:
-                    clock.restart(moment, plan, calendar)
+                    assert isinstance(envelope.data, ScheduleRevised)
+                    moved_at = envelope.data.revised_at
+                    clock.restart(moment, plan, calendar, moved_at=moved_at)
             except CalendarError:
                 # A calendar without working time must not stop the messages.
                 logger.exception("a clock cannot run on this calendar")
@@ -465,9 +479,23 @@ class NotifierApplication(ServiceApplication):
         if purpose_and_words is None:
             return
         purpose, words = purpose_and_words
+        if isinstance(data, ScheduleRevised) and self._visit_reported(data):
+            # The revision crossed the Berita Acara: the visit already took
+            # place, and telling the stakeholder of new days would mislead.
+            logger.warning(
+                "revised schedule not told: the visit is already reported",
+                extra={"request_id": str(data.request_id)},
+            )
+            return
         subject, body = words(data)
         recipient = self._recipient(data.request_id)
         self._compose(recipient, envelope, purpose, subject, body, processing_event)
+
+    def _visit_reported(self, revised: ScheduleRevised) -> bool:
+        visit = self.find(
+            SlaClock.create_id(revised.request_id, SlaStep.FIELD_VISIT.value), SlaClock
+        )
+        return visit is not None and visit.stopped_at is not None
 
     def _on_submitted(
         self,
@@ -750,9 +778,7 @@ class ClocksView(LogView):
             row.started_at = domain_event.started_at
             row.warning_at = domain_event.warning_at
             row.deadline = domain_event.deadline
-            if isinstance(domain_event, SlaClock.Restarted):
-                row.state, row.warned = ClockState.OPEN, False
-            elif row.state == ClockState.WAITING:
+            if row.state == ClockState.WAITING:
                 row.state = ClockState.OPEN
         elif isinstance(domain_event, SlaClock.Stopped):
             row.stopped_at = domain_event.stopped_at

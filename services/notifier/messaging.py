@@ -14,8 +14,10 @@ from purnajual.contracts import (
     OFFICE_CALENDAR_REFERENCE,
     SCHEDULING_STREAM,
     BeritaAcaraDelivered,
+    ClosedDay,
     IntegrationEvent,
     NotificationDelivered,
+    OfficeCalendarAnnounced,
     OfficeDayClosed,
     OfficeDayOpened,
     OfficeWeekChanged,
@@ -113,4 +115,10 @@ def _calendar_event(
         )
     if isinstance(domain_event, OfficeCalendar.ClosedDayRemoved):
         return OfficeDayOpened(**about, day=domain_event.day)
+    if isinstance(domain_event, OfficeCalendar.Announced):
+        return OfficeCalendarAnnounced(
+            **about,
+            working_weekdays=domain_event.working_weekdays,
+            closed_days=[ClosedDay.model_validate(d) for d in domain_event.closed_days],
+        )
     return None

@@ -208,6 +208,13 @@ class OfficeCalendar(Aggregate):
         TOPIC = "notifier.OfficeCalendar.PeriodRemoved"
         name: str
 
+    class Announced(Aggregate.Event):
+        """The working days as they stand, told to the other services."""
+
+        TOPIC = "notifier.OfficeCalendar.Announced"
+        working_weekdays: list[str]
+        closed_days: list[dict[str, Any]]
+
     class YearConfirmed(Aggregate.Event):
         TOPIC = "notifier.OfficeCalendar.YearConfirmed"
         year: int
@@ -230,6 +237,7 @@ class OfficeCalendar(Aggregate):
         # Years whose holidays, cuti bersama and special hours an admin has
         # entered in full, each with the decree that set them.
         self.confirmed_years: dict[int, str] = {}
+        self.announced = False
 
     def change_weekly_hours(self, weekly_hours: WeekHours) -> None:
         """Raises ``CalendarError`` naming the day whose hours make no sense, or
@@ -300,6 +308,23 @@ class OfficeCalendar(Aggregate):
     @event(PeriodRemoved)
     def _remove_period(self, name: str) -> None:
         del self.periods[name]
+
+    def announce(self) -> None:
+        """Tells the other services every working day at once (see
+        ``OfficeCalendarAnnounced``); later changes follow one by one."""
+        self._announce(
+            working_weekdays=self.working_weekdays(self.weekly_hours),
+            closed_days=[
+                {"day": day, "name": details["name"], "kind": details["kind"]}
+                for day, details in sorted(self.closed_days.items())
+            ],
+        )
+
+    @event(Announced)
+    def _announce(
+        self, working_weekdays: list[str], closed_days: list[dict[str, Any]]
+    ) -> None:
+        self.announced = True
 
     @event(YearConfirmed)
     def confirm_year(self, year: int, decree: str) -> None:

@@ -128,8 +128,8 @@ class SlaClock(Aggregate):
         target: str
 
     class Restarted(Aggregate.Event):
-        """The step's start moved (a rescheduled visit): a new plan, and the
-        warning may be raised again for it."""
+        """The step's start moved before it began (a visit rescheduled ahead
+        of its day): the clock counts from the new start."""
 
         TOPIC = "notifier.SlaClock.Restarted"
         started_at: datetime
@@ -146,7 +146,6 @@ class SlaClock(Aggregate):
                 "deadline": self.deadline,
                 "target": self.target,
             }
-            aggregate.warned = False
 
     class Stopped(Aggregate.Event):
         """Carries the working time the step took, when its start is known."""
@@ -230,17 +229,26 @@ class SlaClock(Aggregate):
             self._judge(self.stopped_at, calendar)
 
     def restart(
-        self, started_at: datetime, plan: ClockPlan, calendar: WorkingTime
+        self,
+        started_at: datetime,
+        plan: ClockPlan,
+        calendar: WorkingTime,
+        moved_at: datetime,
     ) -> None:
-        """Moves a running clock's start; a clock not started yet just starts.
+        """Moves the clock's start, if it had not begun counting at ``moved_at``.
 
-        A stopped or judged clock keeps its verdict: a breach is not undone by
-        moving the visit after it.
+        A clock not started yet just starts. Once counting has begun the
+        original deadline stands: moving a visit already due does not give
+        the step more time, so a late visit cannot escape its breach.
         """
         if self.plan is None:
             self.start(started_at, plan, calendar)
             return
+        # A verdict is final, even one the watcher reached before the notifier
+        # heard of an earlier move.
         if self.stopped_at is not None or self.breached or self.met:
+            return
+        if moved_at >= self.plan["counting_from"]:
             return
         self.trigger_event(
             self.Restarted,

@@ -14,6 +14,7 @@ from eventsourcing.utils import EnvType
 
 from purnajual.contracts import (
     BeritaAcaraFiled,
+    OfficeCalendarAnnounced,
     OfficeCalendarEvent,
     OfficeDayClosed,
     OfficeDayOpened,
@@ -207,6 +208,14 @@ class SchedulingApplication(ServiceApplication):
             days.close_day(day=change.day, name=change.name)
         elif isinstance(change, OfficeDayOpened):
             days.open_day(day=change.day)
+        elif isinstance(change, OfficeCalendarAnnounced):
+            days.replace(
+                working_weekdays=change.working_weekdays,
+                closed_days=[
+                    {"day": closed.day, "name": closed.name}
+                    for closed in change.closed_days
+                ],
+            )
         processing_event.collect_events(days)
 
     def _close_schedule(

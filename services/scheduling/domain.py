@@ -329,6 +329,11 @@ class OfficeDays(Aggregate):
         TOPIC = "scheduling.OfficeDays.DayOpened"
         day: date
 
+    class Replaced(Aggregate.Event):
+        TOPIC = "scheduling.OfficeDays.Replaced"
+        working_weekdays: list[str]
+        closed_days: list[dict[str, Any]]
+
     @staticmethod
     def create_id() -> UUID:
         return uuid5(SCHEDULING_NAMESPACE, "office-days")
@@ -349,6 +354,14 @@ class OfficeDays(Aggregate):
     @event(DayOpened)
     def open_day(self, day: date) -> None:
         self.closed_days.pop(day, None)
+
+    @event(Replaced)
+    def replace(
+        self, working_weekdays: list[str], closed_days: list[dict[str, Any]]
+    ) -> None:
+        """The whole calendar, announced: what was known before is dropped."""
+        self.working_weekdays = working_weekdays
+        self.closed_days = {entry["day"]: entry["name"] for entry in closed_days}
 
     def why_closed(self, day: date) -> str | None:
         """The holiday's name or the weekday the office does not work, if any."""

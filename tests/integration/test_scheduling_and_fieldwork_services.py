@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from uuid import uuid4
 
+import nats
 import pytest
+from nats.js.api import AckPolicy, ConsumerConfig
 
 from purnajual.contracts import BeritaAcaraFiled, ScheduleIssued
-from tests.builders import berita_acara_report, request_approved, schedule_issued
+from purnajual.messaging import ensure_stream, stream_config
+from tests.builders import (
+    berita_acara_report,
+    request_approved,
+    schedule_issued,
+    schedule_revised,
+)
 from tests.conftest import ServiceFactory
 from tests.support import (
     Broker,
@@ -168,3 +177,41 @@ def test_a_berita_acara_for_a_visit_not_scheduled_is_refused(
 
     assert response.status_code == 409
     assert response.json()["current_status"] == "not_scheduled"
+
+
+def test_a_consumer_left_from_an_older_version_takes_the_new_subjects(
+    service_process: ServiceFactory, database_url: str, fresh_nats: NatsServer
+) -> None:
+    today = today_in_jakarta()
+    request_id = uuid4()
+
+    # As fieldwork 1.0 left it: reading issued schedules only.
+    async def leave_old_consumer() -> None:
+        client = await nats.connect(fresh_nats.url)
+        js = client.jetstream()
+        await ensure_stream(js, stream_config("SCHEDULING", ["scheduling.>"], 1))
+        await js.add_consumer(
+            "SCHEDULING",
+            ConsumerConfig(
+                durable_name="fieldwork-from-scheduling",
+                ack_policy=AckPolicy.EXPLICIT,
+                filter_subjects=["scheduling.schedule.issued"],
+            ),
+        )
+        await client.close()
+
+    asyncio.run(leave_old_consumer())
+    fieldwork = service_process(
+        "fieldwork", DATABASE_URL=database_url, NATS_URL=fresh_nats.url
+    )
+    fieldwork.start()
+    broker = Broker(fresh_nats.url)
+    broker.publish("scheduling", 1, schedule_issued(request_id, today))
+    broker.publish("scheduling", 2, schedule_revised(request_id, today))
+
+    moved = wait_for(
+        lambda: (
+            fieldwork.get(f"/visits/{request_id}").json()["location"] == "Depo Sumedang"
+        )
+    )
+    assert moved

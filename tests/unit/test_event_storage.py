@@ -19,6 +19,8 @@ from eventsourcing.persistence import Recording
 from purnajual.contracts import (
     OFFICE_CALENDAR_ID,
     WEEKDAYS,
+    ClosedDay,
+    OfficeCalendarAnnounced,
     OfficeDayClosed,
     OfficeDayOpened,
     OfficeWeekChanged,
@@ -140,6 +142,11 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
             OfficeWeekChanged(**about, working_weekdays=list(WEEKDAYS)),
             OfficeDayClosed(**about, day=date(2027, 1, 1), name="x", kind="holiday"),
             OfficeDayOpened(**about, day=date(2027, 1, 1)),
+            OfficeCalendarAnnounced(
+                **about,
+                working_weekdays=list(WEEKDAYS),
+                closed_days=[ClosedDay(day=date(2027, 1, 1), name="x", kind="holiday")],
+            ),
         ],
         start=1,
     ):

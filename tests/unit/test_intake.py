@@ -18,7 +18,7 @@ from services.intake.application import (
     SubmissionRejectedError,
 )
 from services.intake.config import DEFAULT_CATALOGUE
-from services.intake.domain import Channel, ReferenceIndex, Step
+from services.intake.domain import Channel, ReferenceIndex, Step, status_of
 from tests.builders import (
     NOW,
     POPO,
@@ -240,3 +240,20 @@ def test_each_revision_of_a_schedule_is_on_the_timeline_without_moving_the_statu
         2,
     ]
     assert request.status == Step.SCHEDULED
+    # The list agrees, whatever order its set of steps comes out in.
+    _, [row] = app.view.select(status="scheduled", channel=None, limit=10, offset=0)
+    assert row.request_id == outcome.request_id
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [Step.SCHEDULED, Step.SCHEDULE_REVISED, Step.RECEIPT_DELIVERED],
+        [Step.RECEIPT_DELIVERED, Step.SCHEDULE_REVISED, Step.SCHEDULED],
+    ],
+)
+def test_the_status_does_not_depend_on_the_order_steps_are_listed(
+    steps: list[Step],
+) -> None:
+    assert status_of(steps) == Step.SCHEDULED
+    assert status_of([Step.RECEIPT_DELIVERED]) == Step.SUBMITTED

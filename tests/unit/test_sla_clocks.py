@@ -282,24 +282,42 @@ def test_a_working_days_standard_without_its_own_warning_warns_at_the_share() ->
     assert plan.warning_at == wib(10, 16, 0)
 
 
-def test_a_rescheduled_visit_moves_its_clock_and_may_warn_again() -> None:
+def test_a_visit_moved_before_its_day_moves_its_clock() -> None:
+    app = notifier()
+    request_id = uuid4()
+    deliver(app, "scheduling", 1, schedule_issued(request_id, date(2026, 12, 7)))
+
+    moved_ahead = schedule_revised(request_id, date(2026, 12, 14)).model_copy(
+        update={"revised_at": wib(4, 15, 0)}
+    )
+    deliver(app, "scheduling", 2, moved_ahead)
+    app.raise_due_clocks(wib(11, 16, 31))
+
+    moved = clock(app, request_id, SlaStep.FIELD_VISIT)
+    assert moved.plan is not None
+    assert moved.plan["deadline"] == wib(18, 16, 30)
+    assert moved.state == ClockState.OPEN
+    assert visit_verdicts(app, request_id) == []
+    app.raise_due_clocks(wib(18, 16, 31))
+    assert visit_verdicts(app, request_id) == ["WarningRaised", "Breached"]
+
+
+def test_a_visit_moved_once_its_day_has_come_keeps_its_deadline() -> None:
     app = notifier()
     request_id = uuid4()
     deliver(app, "scheduling", 1, schedule_issued(request_id, date(2026, 12, 7)))
     app.raise_due_clocks(wib(9, 16, 1))
-    warned_before = clock(app, request_id, SlaStep.FIELD_VISIT).warned
 
-    deliver(app, "scheduling", 2, schedule_revised(request_id, date(2026, 12, 14)))
+    moved_late = schedule_revised(request_id, date(2026, 12, 14)).model_copy(
+        update={"revised_at": wib(9, 17, 0)}
+    )
+    deliver(app, "scheduling", 2, moved_late)
     app.raise_due_clocks(wib(11, 16, 31))
 
-    moved = clock(app, request_id, SlaStep.FIELD_VISIT)
-    assert warned_before
-    assert moved.plan is not None
-    assert moved.plan["deadline"] == wib(18, 16, 30)
-    assert moved.state == ClockState.OPEN
-    assert visit_verdicts(app, request_id) == ["WarningRaised"]
-    app.raise_due_clocks(wib(16, 16, 1))
-    assert visit_verdicts(app, request_id) == ["WarningRaised", "WarningRaised"]
+    kept = clock(app, request_id, SlaStep.FIELD_VISIT)
+    assert kept.plan is not None
+    assert kept.plan["deadline"] == wib(11, 16, 30)
+    assert visit_verdicts(app, request_id) == ["WarningRaised", "Breached"]
 
 
 def visit_verdicts(app: NotifierApplication, request_id: UUID) -> list[str]:
