@@ -52,6 +52,9 @@ class OfficerAssignment:
 
 @dataclass(frozen=True)
 class ScheduleDraft:
+    """A visit as planned: first issued, or revised (then ``scheduled_by`` is
+    who revised it)."""
+
     visit_start: date
     visit_end: date
     location: str
