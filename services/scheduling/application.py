@@ -228,7 +228,16 @@ class SchedulingApplication(ServiceApplication):
         if schedule is None or schedule.status != ScheduleStatus.SCHEDULED:
             return
         schedule.report_visit(berita_acara_number=filed.berita_acara_number)
-        processing_event.collect_events(schedule)
+
+        # The visit is over: its officers are free, also on days a revision
+        # that crossed the report had booked them for.
+        rosters = []
+        for key in schedule.officer_keys():
+            roster = self.find(OfficerRoster.create_id(key), OfficerRoster)
+            if roster is not None:
+                roster.release(request_id=schedule.id)
+                rosters.append(roster)
+        processing_event.collect_events(schedule, *rosters)
 
     def _book(
         self,

@@ -245,6 +245,11 @@ def test_only_a_scheduled_visit_not_yet_reported_can_be_revised() -> None:
 
     assert not_scheduled.value.data["current_status"] == "awaiting"
     assert visited.value.data["current_status"] == "visited"
+    # The reported visit's officer is free for another on the same day.
+    third = approved(app, 3)
+    assert app.issue_schedule(third, draft(today, today)).status == (
+        ScheduleStatus.SCHEDULED
+    )
 
 
 def calendar_says(app: SchedulingApplication, *changes: OfficeCalendarEvent) -> None:
