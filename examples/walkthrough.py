@@ -94,6 +94,25 @@ class Services:
                 raise TimeoutError(f"{service}{path} never reached the state wanted")
             time.sleep(0.1)
 
+    def wait_for_notification(
+        self, request_id: str, purpose: str, timeout: float = 30
+    ) -> dict[str, Any]:
+        """Polls until the message is delivered, or waits for staff to deliver."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.call(
+                "GET", "notifier", "/notifications", params={"request_id": request_id}
+            ).json()
+            for notification in found:
+                if notification["purpose"] == purpose and notification["status"] in (
+                    "delivered",
+                    "awaiting_confirmation",
+                ):
+                    return dict(notification)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {purpose} notification for {request_id}")
+            time.sleep(0.1)
+
 
 def expect(response: httpx.Response, *statuses: int) -> Any:
     if response.status_code not in statuses:
@@ -177,6 +196,8 @@ def walk(
     if "revise_schedule" in example:
         schedule = services.wait_for("scheduling", f"/schedules/{request_id}")
         if schedule["status"] == "scheduled" and not schedule["revisions"]:
+            # The stakeholder has the first schedule when the plan changes.
+            services.wait_for_notification(request_id, "schedule")
             today = datetime.now(OFFICE_TIME_ZONE).date().isoformat()
             body = {**example["revise_schedule"], **visit_today(today)}
             revised = expect(

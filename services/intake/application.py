@@ -266,6 +266,19 @@ class IntakeApplication(ServiceApplication):
             source_event=envelope.id,
             details=details_of(envelope.data),
         )
+
+        # The schedule is conveyed (step 5) when any version of it reaches the
+        # stakeholder: a revision may replace the first before it went out.
+        conveyed = Step.SCHEDULE_CONVEYED
+        if step == Step.SCHEDULE_REVISION_CONVEYED and not request.has_recorded(
+            conveyed, envelope.id
+        ):
+            request.record_step(
+                step=conveyed.value,
+                occurred_at=envelope.time,
+                source_event=envelope.id,
+                details={**details_of(envelope.data), "by_revision": True},
+            )
         processing_event.collect_events(request)
 
     def _check(self, submission: Submission) -> None:

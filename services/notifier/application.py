@@ -459,8 +459,9 @@ class NotifierApplication(ServiceApplication):
         return clock or SlaClock(request_id=request_id, reference=reference, step=step)
 
     def _conveyance_stopped(self, notification: Notification) -> list[SlaClock]:
-        """Delivering the schedule is step 5; its clock stops with it."""
-        if notification.purpose != Purpose.SCHEDULE:
+        """Delivering the schedule is step 5; its clock stops with it, also when
+        a revision reaches the stakeholder first."""
+        if notification.purpose not in (Purpose.SCHEDULE, Purpose.SCHEDULE_REVISED):
             return []
         clock = self._clock(
             notification.request_id, notification.reference, SlaStep.CONVEYANCE
@@ -518,7 +519,8 @@ class NotifierApplication(ServiceApplication):
             self.repository.get(notification_id) for notification_id in parked
         ]
         for notification in waiting:
-            self._address(notification, recipient)
+            if notification.outstanding:
+                self._address(notification, recipient)
         processing_event.collect_events(recipient, *waiting)
 
         # The receipt tells the stakeholder their reference.
@@ -557,7 +559,27 @@ class NotifierApplication(ServiceApplication):
             recipient.park(notification.id)
         else:
             self._address(notification, recipient)
-        processing_event.collect_events(recipient, notification)
+        processing_event.collect_events(
+            recipient, notification, *self._superseded_by(notification)
+        )
+
+    def _superseded_by(self, revised: Notification) -> list[Notification]:
+        """Earlier versions of a schedule still to be delivered: replaced, so
+        staff never deliver days that no longer hold."""
+        if revised.purpose != Purpose.SCHEDULE_REVISED:
+            return []
+        earlier: list[Notification] = [
+            self.repository.get(row.notification_id)
+            for row in self.view.select(request_id=revised.request_id, status=None)
+            if row.purpose in (Purpose.SCHEDULE, Purpose.SCHEDULE_REVISED)
+            and row.notification_id != revised.id
+        ]
+        replaced = [
+            notification for notification in earlier if notification.outstanding
+        ]
+        for notification in replaced:
+            notification.supersede(by_notification=revised.id)
+        return replaced
 
     @staticmethod
     def _address(notification: Notification, recipient: Recipient) -> None:
@@ -661,6 +683,8 @@ class NotificationsView(LogView):
         elif isinstance(domain_event, Notification.HandedToStaff):
             row.status = NotificationStatus.AWAITING_CONFIRMATION
             row.last_error = domain_event.reason
+        elif isinstance(domain_event, Notification.Superseded):
+            row.status = NotificationStatus.SUPERSEDED
         elif isinstance(domain_event, Notification.Delivered):
             row.status = NotificationStatus.DELIVERED
             row.delivered_at = domain_event.timestamp

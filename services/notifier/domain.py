@@ -34,6 +34,8 @@ class NotificationStatus(StrEnum):
     QUEUED = "queued"
     AWAITING_CONFIRMATION = "awaiting_confirmation"
     DELIVERED = "delivered"
+    # A schedule replaced by a revision before it reached the stakeholder.
+    SUPERSEDED = "superseded"
 
 
 class NotifierError(ServiceError):
@@ -192,6 +194,10 @@ class Notification(Aggregate):
         TOPIC = "notifier.Notification.HandedToStaff"
         reason: str
 
+    class Superseded(Aggregate.Event):
+        TOPIC = "notifier.Notification.Superseded"
+        by_notification: UUID
+
     class Delivered(Aggregate.Event):
         TOPIC = "notifier.Notification.Delivered"
         request_id: UUID
@@ -272,6 +278,19 @@ class Notification(Aggregate):
         """Sending keeps failing: staff deliver it another way and confirm."""
         self.status = NotificationStatus.AWAITING_CONFIRMATION
         self.last_error = reason
+
+    @property
+    def outstanding(self) -> bool:
+        """Composed and not yet delivered (nor superseded)."""
+        return self.status not in (
+            NotificationStatus.DELIVERED,
+            NotificationStatus.SUPERSEDED,
+        )
+
+    @event(Superseded)
+    def supersede(self, by_notification: UUID) -> None:
+        """A newer version replaces this one; it is no longer to be delivered."""
+        self.status = NotificationStatus.SUPERSEDED
 
     def mark_sent(self) -> None:
         """The SMTP server, gateway or outbox accepted the message."""

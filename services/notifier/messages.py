@@ -55,7 +55,7 @@ def schedule_revised(event: ScheduleRevised) -> tuple[str, str]:
         f"dilaksanakan pada {_days(event)} di {event.location} oleh petugas: "
         f"{officers}. Alasan perubahan: {event.reason}. Surat Perintah Tugas nomor "
         f"{event.assignment_number} tetap berlaku. Jadwal ini menggantikan jadwal "
-        "yang kami sampaikan sebelumnya; mohon maaf atas perubahan ini.",
+        "sebelumnya; mohon maaf atas perubahan ini.",
     )
 
 

@@ -8,7 +8,12 @@ from uuid import uuid4
 
 import pytest
 
-from purnajual.contracts import ReceiptDelivered, RequestApproved, RequestSummary
+from purnajual.contracts import (
+    ReceiptDelivered,
+    RequestApproved,
+    RequestSummary,
+    ScheduleRevisionConveyed,
+)
 from purnajual.numbering import NumberSeries
 from services.intake.application import (
     IntakeApplication,
@@ -257,3 +262,33 @@ def test_the_status_does_not_depend_on_the_order_steps_are_listed(
 ) -> None:
     assert status_of(steps) == Step.SCHEDULED
     assert status_of([Step.RECEIPT_DELIVERED]) == Step.SUBMITTED
+
+
+def test_a_revision_delivered_before_the_first_schedule_conveys_it() -> None:
+    app = intake()
+    outcome = app.submit(a_submission())
+    visit_day = NOW.date() + timedelta(days=7)
+    deliver(app, "scheduling", 1, schedule_issued(outcome.request_id, NOW.date()))
+    deliver(app, "scheduling", 2, schedule_revised(outcome.request_id, visit_day))
+
+    deliver(
+        app,
+        "notifier",
+        1,
+        ScheduleRevisionConveyed(
+            request_id=outcome.request_id,
+            reference=outcome.reference,
+            notification_id=uuid4(),
+            purpose="schedule_revised",
+            channel="manual",
+            delivered_at=NOW,
+            confirmed_by="Yanti",
+        ),
+    )
+
+    request = app.request(outcome.reference)
+    assert request.status == Step.SCHEDULE_CONVEYED
+    assert [entry["step"] for entry in request.timeline.values()][-2:] == [
+        "schedule_revision_conveyed",
+        "schedule_conveyed",
+    ]

@@ -16,6 +16,7 @@ from services.notifier.domain import (
     delivery_channel_for,
 )
 from services.notifier.labels import in_words, month_in_words
+from services.notifier.sla import SlaClock, SlaStep
 from services.notifier.transports import (
     DeliveryError,
     OutgoingMessage,
@@ -189,11 +190,17 @@ def test_each_revised_schedule_is_told() -> None:
     deliver(app, "intake", 1, submitted)
     day = date(2026, 12, 14)
 
-    deliver(app, "scheduling", 1, schedule_issued(submitted.request_id, day))
-    deliver(app, "scheduling", 2, schedule_revised(submitted.request_id, day))
-    deliver(app, "scheduling", 3, schedule_revised(submitted.request_id, day, 2))
-    for row in app.view.select(request_id=submitted.request_id, status=None):
-        app.deliver(row.notification_id)
+    for position, event in enumerate(
+        [
+            schedule_issued(submitted.request_id, day),
+            schedule_revised(submitted.request_id, day),
+            schedule_revised(submitted.request_id, day, 2),
+        ],
+        start=1,
+    ):
+        deliver(app, "scheduling", position, event)
+        for row in app.view.select(request_id=submitted.request_id, status=None):
+            app.deliver(row.notification_id)
 
     revised = [m for m in transport.sent if "Perubahan jadwal" in m.subject]
     assert len(revised) == 2
@@ -219,3 +226,29 @@ def test_a_printed_report_reads_codes_and_months_in_indonesian() -> None:
     assert month_in_words("2026-12") == "Desember 2026"
     assert in_words("walk_in") == "Datang langsung"
     assert in_words("a_new_service") == "a_new_service"
+
+
+def test_a_revision_replaces_a_schedule_staff_have_not_delivered_yet() -> None:
+    app = notifier()
+    submitted = request_submitted(channel="phone")
+    deliver(app, "intake", 1, submitted)
+    day = date(2026, 12, 14)
+    deliver(app, "scheduling", 1, schedule_issued(submitted.request_id, day))
+    deliver(app, "scheduling", 2, schedule_revised(submitted.request_id, day))
+    first = only(app, submitted.request_id, Purpose.SCHEDULE)
+    revised = only(app, submitted.request_id, Purpose.SCHEDULE_REVISED)
+
+    app.confirm_delivery(revised, "Yanti (front office)", None)
+
+    with pytest.raises(NotificationConflictError) as replaced:
+        app.confirm_delivery(first, "Yanti (front office)", None)
+    assert replaced.value.data["current_status"] == "superseded"
+    tasks = app.view.select(
+        request_id=submitted.request_id,
+        status=NotificationStatus.AWAITING_CONFIRMATION,
+    )
+    assert [task.purpose for task in tasks] == [Purpose.RECEIPT]
+    conveyance = app.find(
+        SlaClock.create_id(submitted.request_id, SlaStep.CONVEYANCE.value), SlaClock
+    )
+    assert conveyance is not None and conveyance.stopped_at is not None
