@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from purnajual.inputs import Text
@@ -191,15 +191,17 @@ def issue_schedule(request_id: UUID, body: ScheduleIn, app: App) -> ScheduleOut:
             "description": "Not scheduled, the visit already reported in a Berita "
             "Acara, or an officer is booked",
         },
+        200: {"description": "The same plan again: nothing changed"},
     },
     summary="Move a scheduled visit or change its team",
 )
 def revise_schedule(
-    request_id: UUID, body: ScheduleRevisionIn, app: App
+    request_id: UUID, body: ScheduleRevisionIn, app: App, response: Response
 ) -> ScheduleOut:
     """Rebooks the officers and tells the stakeholder the revised schedule; the
-    field-visit clock then counts from the new first day."""
-    schedule = app.revise_schedule(
+    field-visit clock then counts from the new first day if it had not begun.
+    The same plan again answers 200 and changes nothing."""
+    schedule, changed = app.revise_schedule(
         request_id,
         ScheduleDraft(
             visit_start=body.visit_start,
@@ -212,6 +214,8 @@ def revise_schedule(
         ),
         reason=body.reason,
     )
+    if not changed:
+        response.status_code = 200
     return _schedule_out(schedule)
 
 

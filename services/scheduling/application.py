@@ -27,6 +27,7 @@ from purnajual.numbering import OFFICE_TIME_ZONE, LetterFormat
 from purnajual.persistence import ServiceApplication
 from purnajual.views import LogView
 from services.scheduling.domain import (
+    OFFICER_KEY_PREFIX,
     OfficeDays,
     OfficerRoster,
     Schedule,
@@ -135,17 +136,32 @@ class SchedulingApplication(ServiceApplication):
 
     def revise_schedule(
         self, request_id: UUID, draft: ScheduleDraft, reason: str
-    ) -> Schedule:
-        """Moves the visit or changes its team, rebooking the officers.
+    ) -> tuple[Schedule, bool]:
+        """Moves the visit or changes its team, rebooking the officers; answers
+        the schedule and whether it changed.
 
-        ``draft.scheduled_by`` is who revised it. Raises
+        The same plan again (a client retrying) changes nothing and tells the
+        stakeholder nothing. ``draft.scheduled_by`` is who revised it. Raises
         ``InvalidScheduleError``, ``ScheduleConflictError`` (not scheduled, or
         the visit already reported) or ``OfficerBookedError``.
         """
         self._check(draft)
+        changed = False
 
         def change() -> list[Any]:
+            nonlocal changed
             schedule = self.schedule(request_id)
+            changed = schedule.status != ScheduleStatus.SCHEDULED or (
+                schedule.would_change(
+                    visit_start=draft.visit_start,
+                    visit_end=draft.visit_end,
+                    location=draft.location,
+                    officers=_officers(draft),
+                    equipment=draft.equipment,
+                )
+            )
+            if not changed:
+                return []
             booked_before = schedule.officer_keys()
             schedule.revise(
                 visit_start=draft.visit_start,
@@ -172,8 +188,9 @@ class SchedulingApplication(ServiceApplication):
             return [schedule, *released, *rosters]
 
         self.save_with_retry(change)
-        logger.info("schedule revised", extra={"request_id": str(request_id)})
-        return self.schedule(request_id)
+        if changed:
+            logger.info("schedule revised", extra={"request_id": str(request_id)})
+        return self.schedule(request_id), changed
 
     def apply_upstream_event(
         self, envelope: Envelope, processing_event: ProcessingEvent[UUID]
@@ -292,6 +309,11 @@ class SchedulingApplication(ServiceApplication):
                     )
         keys = [officer_key(officer.employee_number) for officer in draft.officers]
         for position, key in enumerate(keys):
+            if key == OFFICER_KEY_PREFIX:
+                raise InvalidScheduleError(
+                    "An employee number needs letters or digits.",
+                    field=f"officers.{position}.employee_number",
+                )
             if key in keys[:position]:
                 raise InvalidScheduleError(
                     "The same officer is named twice.", field=f"officers.{position}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -36,9 +37,18 @@ class OfficerBookedError(SchedulingError, ConflictError):
     """An officer is already booked for days that overlap the visit."""
 
 
+OFFICER_KEY_PREFIX = "nip:"
+
+
 def officer_key(employee_number: str) -> str:
-    """One officer, however the number is typed: "1982 0311" is "19820311"."""
-    return "nip:" + "".join(c for c in employee_number if c.isalnum()).upper()
+    """One officer, however the number is typed: "1982 0311" is "19820311",
+    and digits of any script read as 0-9."""
+    kept = [
+        str(unicodedata.decimal(c)) if c.isdecimal() else c.upper()
+        for c in employee_number
+        if c.isalnum()
+    ]
+    return OFFICER_KEY_PREFIX + "".join(kept)
 
 
 class Schedule(Aggregate):
@@ -208,6 +218,30 @@ class Schedule(Aggregate):
             assignment_number=self.plan["assignment_number"],
             reference=self.reference,
             request=self.request,
+        )
+
+    def would_change(
+        self,
+        *,
+        visit_start: date,
+        visit_end: date,
+        location: str,
+        officers: list[dict[str, Any]],
+        equipment: list[str],
+    ) -> bool:
+        """Whether a revision to this plan changes anything the visit depends on."""
+        if self.plan is None:
+            return True
+        current = {k: self.plan[k] for k in ("visit_start", "visit_end", "location")}
+        return (
+            current
+            != {
+                "visit_start": visit_start,
+                "visit_end": visit_end,
+                "location": location,
+            }
+            or self.plan["officers"] != officers
+            or self.plan["equipment"] != equipment
         )
 
     def officer_keys(self) -> list[str]:

@@ -207,11 +207,9 @@ def test_a_revised_schedule_moves_the_visit_and_rebooks_the_officers() -> None:
     moved, other = approved(app, 1), approved(app, 2)
     app.issue_schedule(moved, draft(today, today, ASEP))
 
-    revised = app.revise_schedule(
-        moved,
-        draft(today + timedelta(days=7), today + timedelta(days=7), DEWI),
-        "Hujan",
-    )
+    next_week = draft(today + timedelta(days=7), today + timedelta(days=7), DEWI)
+    revised, changed = app.revise_schedule(moved, next_week, "Hujan")
+    _, changed_again = app.revise_schedule(moved, next_week, "Hujan (dikirim ulang)")
     # Asep is free again on the old day; Dewi is now taken on the new one.
     app.issue_schedule(other, draft(today, today, ASEP))
     with pytest.raises(OfficerBookedError):
@@ -221,6 +219,7 @@ def test_a_revised_schedule_moves_the_visit_and_rebooks_the_officers() -> None:
             "x",
         )
 
+    assert (changed, changed_again) == (True, False)
     assert revised.plan is not None
     assert revised.plan["visit_start"] == today + timedelta(days=7)
     assert revised.plan["officers"][0]["name"] == DEWI.name
@@ -294,3 +293,23 @@ def next_weekday(day: date) -> date:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
+
+
+def test_an_employee_number_is_one_officer_in_any_script_and_needs_a_digit() -> None:
+    today = today_in_jakarta()
+    app = SchedulingApplication(env=POPO)
+    first, second = approved(app, 1), approved(app, 2)
+    in_arabic_indic_digits = OfficerAssignment(
+        name="Asep", employee_number="١٩٨٢٠٣١١٢٠٠٦٠٤١٠٠١", role=None
+    )
+    app.issue_schedule(first, draft(today, today, ASEP))
+
+    with pytest.raises(OfficerBookedError):
+        app.issue_schedule(second, draft(today, today, in_arabic_indic_digits))
+    with pytest.raises(InvalidScheduleError) as punctuation_only:
+        app.issue_schedule(
+            second,
+            draft(today, today, OfficerAssignment("Rina", "--", role=None)),
+        )
+
+    assert punctuation_only.value.data["field"] == "officers.0.employee_number"
