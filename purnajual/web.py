@@ -106,13 +106,33 @@ def _field_path(location: Sequence[Any]) -> str:
 
 
 def _input_path(request: Request, field: str) -> str:
-    """A field a rule names, placed as validation places it: path, query or body."""
+    """A field a rule names, placed as validation places it: path, query or body.
+
+    Commands carry their input in the body and questions in the query, so a
+    stray query parameter of the same name never moves a body field.
+    """
     name = field.split(".")[0]
     if name in request.path_params:
         return f"path.{field}"
-    if name in request.query_params:
-        return f"query.{field}"
-    return f"body.{field}"
+    if request.method in ("POST", "PUT", "PATCH"):
+        return f"body.{field}"
+    return f"query.{field}"
+
+
+def _malformed_input(item: dict[str, Any]) -> dict[str, str]:
+    """One validation error as ``field`` and ``message``.
+
+    Broken JSON is placed at the body, with where it broke in the message,
+    rather than at a character offset posing as a field.
+    """
+    if item["type"] == "json_invalid":
+        position = item["loc"][-1]
+        reason = item.get("ctx", {}).get("error", "")
+        return {
+            "field": "body",
+            "message": f"Not valid JSON at character {position}: {reason}.",
+        }
+    return {"field": _field_path(item["loc"]), "message": item["msg"]}
 
 
 def install_problem_handlers(api: FastAPI) -> None:
@@ -149,10 +169,7 @@ def install_problem_handlers(api: FastAPI) -> None:
     async def on_invalid_request(
         request: Request, error: RequestValidationError
     ) -> JSONResponse:
-        errors = [
-            {"field": _field_path(item["loc"]), "message": item["msg"]}
-            for item in error.errors()
-        ]
+        errors = [_malformed_input(item) for item in error.errors()]
         fields = ", ".join(item["field"] for item in errors)
         return problem_response(
             status=422,

@@ -341,7 +341,11 @@ class IntakeApplication(ServiceApplication):
         if submission.received_at is not None:
             sent_again["received_at"] = submission.received_at.astimezone(UTC)
         for name, value in sent_again.items():
-            if getattr(existing, name) != value:
+            stored = getattr(existing, name)
+            # The same services listed in another order are the same request.
+            if name == "services":
+                stored, value = sorted(stored), sorted(submission.services)
+            if stored != value:
                 raise MessageIdReusedError(
                     f"{submission.channel.value} message "
                     f"{submission.channel_message_id!r} was registered as "

@@ -339,7 +339,9 @@ class OfficeDays(Aggregate):
     """The days the office works, as the notifier's office calendar says.
 
     Until the calendar's first events arrive every day counts as worked, so a
-    scheduling service started alone refuses nothing.
+    scheduling service started alone refuses nothing. Periods with hours of
+    their own (Ramadan) are not told: one that leaves a weekday without hours
+    closes that day for the clocks, not here.
     """
 
     TOPIC = "scheduling.OfficeDays"

@@ -82,10 +82,28 @@ def test_malformed_input_is_refused_as_a_problem_naming_the_field(
     assert intake.get("/requests").json()["total"] == 0
 
 
+def test_broken_json_is_refused_at_the_body_saying_where_it_broke(
+    intake: ServiceProcess,
+) -> None:
+    response = intake.post(
+        "/requests",
+        content=b'{"channel": ',
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    [problem] = response.json()["errors"]
+    assert problem["field"] == "body"
+    assert problem["message"].startswith("Not valid JSON at character 12")
+
+
 def test_a_rule_broken_is_refused_naming_the_field_and_nothing_is_stored(
     intake: ServiceProcess, fresh_nats: NatsServer
 ) -> None:
-    response = intake.post("/requests", json=submission(services=["massage"]))
+    # A query parameter of the same name does not move the body's field.
+    response = intake.post(
+        "/requests?services=x", json=submission(services=["massage"])
+    )
 
     assert response.status_code == 422
     assert response.json()["field"] == "services.0"
