@@ -26,6 +26,7 @@ import httpx
 import nats
 
 EXAMPLES_DIR = Path(__file__).parent
+BUSY_RETRIES = 5
 OFFICE_TIME_ZONE = ZoneInfo("Asia/Jakarta")
 STREAMS = ("INTAKE", "APPROVAL", "SCHEDULING", "FIELDWORK", "NOTIFIER")
 FINAL_STATUSES = ("berita_acara_delivered", "rejection_letter_delivered")
@@ -59,7 +60,13 @@ class Services:
     def call(
         self, method: str, service: str, path: str, **kwargs: Any
     ) -> httpx.Response:
-        return self.http.request(method, self.urls[service] + path, **kwargs)
+        """One request; a 503 (store busy or briefly down) is retried as told."""
+        for _ in range(BUSY_RETRIES):
+            response = self.http.request(method, self.urls[service] + path, **kwargs)
+            if response.status_code != 503:
+                break
+            time.sleep(min(float(response.headers.get("retry-after", 1)), 5))
+        return response
 
     def wait_for(
         self, service: str, path: str, timeout: float = 30, **params: Any
