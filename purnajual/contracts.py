@@ -165,11 +165,8 @@ class Officer(BaseModel):
     role: str | None = None
 
 
-class ScheduleIssued(IntegrationEvent):
-    """The field visit was scheduled and its officers assigned (step 4)."""
-
-    SUBJECT = "scheduling.schedule.issued"
-    TYPE = _event_type(SUBJECT)
+class VisitPlanEvent(IntegrationEvent):
+    """What every schedule event says of the visit: where, when, by whom."""
 
     assignment_number: str
     visit_start: date
@@ -177,12 +174,20 @@ class ScheduleIssued(IntegrationEvent):
     location: str
     officers: list[Officer]
     equipment: list[str]
-    scheduled_by: str
-    issued_at: datetime
     request: RequestSummary
 
 
-class ScheduleRevised(IntegrationEvent):
+class ScheduleIssued(VisitPlanEvent):
+    """The field visit was scheduled and its officers assigned (step 4)."""
+
+    SUBJECT = "scheduling.schedule.issued"
+    TYPE = _event_type(SUBJECT)
+
+    scheduled_by: str
+    issued_at: datetime
+
+
+class ScheduleRevised(VisitPlanEvent):
     """An issued schedule was changed (new days, place or team) before the visit.
 
     The latest revision replaces the schedule; ``revision`` counts from 1.
@@ -192,16 +197,9 @@ class ScheduleRevised(IntegrationEvent):
     TYPE = _event_type(SUBJECT)
 
     revision: int
-    assignment_number: str
-    visit_start: date
-    visit_end: date
-    location: str
-    officers: list[Officer]
-    equipment: list[str]
     revised_by: str
     reason: str
     revised_at: datetime
-    request: RequestSummary
 
 
 class BeritaAcaraFiled(IntegrationEvent):

@@ -35,7 +35,9 @@ class OfficerIn(BaseModel):
     role: Annotated[Text | None, Field(max_length=80, examples=["ketua tim"])] = None
 
 
-class ScheduleIn(BaseModel):
+class VisitPlanIn(BaseModel):
+    """Where, when and by whom: what a schedule and each revision state."""
+
     model_config = ConfigDict(extra="forbid")
 
     visit_start: date = Field(description="First day of the visit (office calendar).")
@@ -45,9 +47,6 @@ class ScheduleIn(BaseModel):
     equipment: list[Annotated[Text, Field(max_length=200)]] = Field(
         default_factory=list, max_length=50, examples=[["mikroskop", "water bath"]]
     )
-    scheduled_by: Annotated[
-        Text, Field(max_length=120, examples=["Kasi Jasa Produksi"])
-    ]
     work_on_closed_days: bool = Field(
         False,
         description="Set when the officers will work a holiday, cuti bersama or "
@@ -55,19 +54,34 @@ class ScheduleIn(BaseModel):
         "calendar closes is refused.",
     )
 
+    def draft(self, scheduled_by: str) -> ScheduleDraft:
+        return ScheduleDraft(
+            visit_start=self.visit_start,
+            visit_end=self.visit_end,
+            location=self.location,
+            officers=[
+                OfficerAssignment(
+                    name=officer.name,
+                    employee_number=officer.employee_number,
+                    role=officer.role,
+                )
+                for officer in self.officers
+            ],
+            equipment=list(self.equipment),
+            scheduled_by=scheduled_by,
+            work_on_closed_days=self.work_on_closed_days,
+        )
 
-class ScheduleRevisionIn(BaseModel):
+
+class ScheduleIn(VisitPlanIn):
+    scheduled_by: Annotated[
+        Text, Field(max_length=120, examples=["Kasi Jasa Produksi"])
+    ]
+
+
+class ScheduleRevisionIn(VisitPlanIn):
     """The schedule as it now stands: every field, changed or not."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    visit_start: date = Field(description="First day of the visit (office calendar).")
-    visit_end: date = Field(description="Last day of the visit, inclusive.")
-    location: Annotated[Text, Field(max_length=500, examples=["Depo semen Kab. Garut"])]
-    officers: list[OfficerIn] = Field(min_length=1, max_length=20)
-    equipment: list[Annotated[Text, Field(max_length=200)]] = Field(
-        default_factory=list, max_length=50
-    )
     revised_by: Annotated[Text, Field(max_length=120, examples=["Kasi Jasa Produksi"])]
     reason: Annotated[
         Text,
@@ -77,12 +91,6 @@ class ScheduleRevisionIn(BaseModel):
             examples=["Petugas sakit; kunjungan diundur satu minggu."],
         ),
     ]
-    work_on_closed_days: bool = Field(
-        False,
-        description="Set when the officers will work a holiday, cuti bersama or "
-        "weekend: without it a visit that starts or ends on a day the office "
-        "calendar closes is refused.",
-    )
 
 
 class ScheduleOut(BaseModel):
@@ -167,18 +175,7 @@ def read_schedule(request_id: UUID, app: App) -> ScheduleOut:
 )
 def issue_schedule(request_id: UUID, body: ScheduleIn, app: App) -> ScheduleOut:
     """Books the officers and issues the numbered assignment, all or nothing."""
-    schedule = app.issue_schedule(
-        request_id,
-        ScheduleDraft(
-            visit_start=body.visit_start,
-            visit_end=body.visit_end,
-            location=body.location,
-            officers=_assignments(body.officers),
-            equipment=list(body.equipment),
-            scheduled_by=body.scheduled_by,
-            work_on_closed_days=body.work_on_closed_days,
-        ),
-    )
+    schedule = app.issue_schedule(request_id, body.draft(body.scheduled_by))
     return _schedule_out(schedule)
 
 
@@ -202,32 +199,11 @@ def revise_schedule(
     field-visit clock then counts from the new first day if it had not begun.
     The same plan again answers 200 and changes nothing."""
     schedule, changed = app.revise_schedule(
-        request_id,
-        ScheduleDraft(
-            visit_start=body.visit_start,
-            visit_end=body.visit_end,
-            location=body.location,
-            officers=_assignments(body.officers),
-            equipment=list(body.equipment),
-            scheduled_by=body.revised_by,
-            work_on_closed_days=body.work_on_closed_days,
-        ),
-        reason=body.reason,
+        request_id, body.draft(body.revised_by), reason=body.reason
     )
     if not changed:
         response.status_code = 200
     return _schedule_out(schedule)
-
-
-def _assignments(officers: list[OfficerIn]) -> list[OfficerAssignment]:
-    return [
-        OfficerAssignment(
-            name=officer.name,
-            employee_number=officer.employee_number,
-            role=officer.role,
-        )
-        for officer in officers
-    ]
 
 
 def _schedule_out(schedule: Schedule) -> ScheduleOut:

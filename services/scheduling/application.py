@@ -34,6 +34,7 @@ from services.scheduling.domain import (
     ScheduleConflictError,
     ScheduleStatus,
     SchedulingError,
+    VisitPlan,
     officer_key,
 )
 
@@ -64,6 +65,22 @@ class ScheduleDraft:
     scheduled_by: str
     # Officers may agree to visit on a holiday or a weekend; it must be said.
     work_on_closed_days: bool = False
+
+    def plan(self) -> VisitPlan:
+        return VisitPlan(
+            visit_start=self.visit_start,
+            visit_end=self.visit_end,
+            location=self.location,
+            officers=[
+                {
+                    "name": officer.name,
+                    "employee_number": officer.employee_number,
+                    "role": officer.role,
+                }
+                for officer in self.officers
+            ],
+            equipment=self.equipment,
+        )
 
 
 class SchedulingApplication(ServiceApplication):
@@ -121,11 +138,7 @@ class SchedulingApplication(ServiceApplication):
                 assignment_number=self.assignment_format.format(
                     numbers.last_number, now
                 ),
-                visit_start=draft.visit_start,
-                visit_end=draft.visit_end,
-                location=draft.location,
-                officers=_officers(draft),
-                equipment=draft.equipment,
+                plan=draft.plan(),
                 scheduled_by=draft.scheduled_by,
             )
             return [schedule, numbers, *rosters]
@@ -152,25 +165,13 @@ class SchedulingApplication(ServiceApplication):
             nonlocal changed
             schedule = self.schedule(request_id)
             changed = schedule.status != ScheduleStatus.SCHEDULED or (
-                schedule.would_change(
-                    visit_start=draft.visit_start,
-                    visit_end=draft.visit_end,
-                    location=draft.location,
-                    officers=_officers(draft),
-                    equipment=draft.equipment,
-                )
+                schedule.would_change(draft.plan())
             )
             if not changed:
                 return []
             booked_before = schedule.officer_keys()
             schedule.revise(
-                visit_start=draft.visit_start,
-                visit_end=draft.visit_end,
-                location=draft.location,
-                officers=_officers(draft),
-                equipment=draft.equipment,
-                revised_by=draft.scheduled_by,
-                reason=reason,
+                plan=draft.plan(), revised_by=draft.scheduled_by, reason=reason
             )
 
             # Officers left off are free again; the others are booked anew.
@@ -318,17 +319,6 @@ class SchedulingApplication(ServiceApplication):
                 raise InvalidScheduleError(
                     "The same officer is named twice.", field=f"officers.{position}"
                 )
-
-
-def _officers(draft: ScheduleDraft) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": officer.name,
-            "employee_number": officer.employee_number,
-            "role": officer.role,
-        }
-        for officer in draft.officers
-    ]
 
 
 @dataclass

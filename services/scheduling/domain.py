@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -49,6 +50,26 @@ def officer_key(employee_number: str) -> str:
         if c.isalnum()
     ]
     return OFFICER_KEY_PREFIX + "".join(kept)
+
+
+@dataclass(frozen=True)
+class VisitPlan:
+    """Where, when and by whom a visit is to be made: what a revision changes."""
+
+    visit_start: date
+    visit_end: date
+    location: str
+    officers: list[dict[str, Any]]
+    equipment: list[str]
+
+    def as_fields(self) -> dict[str, Any]:
+        return {
+            "visit_start": self.visit_start,
+            "visit_end": self.visit_end,
+            "location": self.location,
+            "officers": self.officers,
+            "equipment": self.equipment,
+        }
 
 
 class Schedule(Aggregate):
@@ -108,13 +129,13 @@ class Schedule(Aggregate):
 
         def apply(self, aggregate: Schedule) -> None:
             assert aggregate.plan is not None
-            change = {
-                "visit_start": self.visit_start,
-                "visit_end": self.visit_end,
-                "location": self.location,
-                "officers": self.officers,
-                "equipment": self.equipment,
-            }
+            change = VisitPlan(
+                visit_start=self.visit_start,
+                visit_end=self.visit_end,
+                location=self.location,
+                officers=self.officers,
+                equipment=self.equipment,
+            ).as_fields()
             aggregate.plan = {**aggregate.plan, **change, "revision": self.revision}
             aggregate.revisions.append(
                 {
@@ -153,15 +174,7 @@ class Schedule(Aggregate):
         self.revisions: list[dict[str, Any]] = []
 
     def issue(
-        self,
-        *,
-        assignment_number: str,
-        visit_start: date,
-        visit_end: date,
-        location: str,
-        officers: list[dict[str, Any]],
-        equipment: list[str],
-        scheduled_by: str,
+        self, *, assignment_number: str, plan: VisitPlan, scheduled_by: str
     ) -> None:
         """Fixes the visit. Raises ``ScheduleConflictError`` if already scheduled."""
         if self.status != ScheduleStatus.AWAITING:
@@ -173,27 +186,13 @@ class Schedule(Aggregate):
         self.trigger_event(
             self.Issued,
             assignment_number=assignment_number,
-            visit_start=visit_start,
-            visit_end=visit_end,
-            location=location,
-            officers=officers,
-            equipment=equipment,
+            **plan.as_fields(),
             scheduled_by=scheduled_by,
             reference=self.reference,
             request=self.request,
         )
 
-    def revise(
-        self,
-        *,
-        visit_start: date,
-        visit_end: date,
-        location: str,
-        officers: list[dict[str, Any]],
-        equipment: list[str],
-        revised_by: str,
-        reason: str,
-    ) -> None:
+    def revise(self, *, plan: VisitPlan, revised_by: str, reason: str) -> None:
         """Changes the scheduled visit; the assignment keeps its number.
 
         Raises ``ScheduleConflictError`` unless the visit is scheduled and not
@@ -208,11 +207,7 @@ class Schedule(Aggregate):
         self.trigger_event(
             self.Revised,
             revision=len(self.revisions) + 1,
-            visit_start=visit_start,
-            visit_end=visit_end,
-            location=location,
-            officers=officers,
-            equipment=equipment,
+            **plan.as_fields(),
             revised_by=revised_by,
             reason=reason,
             assignment_number=self.plan["assignment_number"],
@@ -220,29 +215,11 @@ class Schedule(Aggregate):
             request=self.request,
         )
 
-    def would_change(
-        self,
-        *,
-        visit_start: date,
-        visit_end: date,
-        location: str,
-        officers: list[dict[str, Any]],
-        equipment: list[str],
-    ) -> bool:
-        """Whether a revision to this plan changes anything the visit depends on."""
+    def would_change(self, plan: VisitPlan) -> bool:
+        """Whether a revision to ``plan`` changes anything the visit depends on."""
         if self.plan is None:
             return True
-        current = {k: self.plan[k] for k in ("visit_start", "visit_end", "location")}
-        return (
-            current
-            != {
-                "visit_start": visit_start,
-                "visit_end": visit_end,
-                "location": location,
-            }
-            or self.plan["officers"] != officers
-            or self.plan["equipment"] != equipment
-        )
+        return any(self.plan[name] != value for name, value in plan.as_fields().items())
 
     def officer_keys(self) -> list[str]:
         """The officers the current plan books."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
@@ -34,32 +35,30 @@ def to_integration_event(
     """The public events of schedules issued and revised; rosters stay private."""
     if isinstance(domain_event, Schedule.Issued):
         return ScheduleIssued(
-            request_id=domain_event.originator_id,
-            reference=domain_event.reference,
-            assignment_number=domain_event.assignment_number,
-            visit_start=domain_event.visit_start,
-            visit_end=domain_event.visit_end,
-            location=domain_event.location,
-            officers=[Officer.model_validate(o) for o in domain_event.officers],
-            equipment=domain_event.equipment,
+            **_visit_plan(domain_event),
             scheduled_by=domain_event.scheduled_by,
             issued_at=domain_event.timestamp,
-            request=RequestSummary.model_validate(domain_event.request),
         )
     if isinstance(domain_event, Schedule.Revised):
         return ScheduleRevised(
-            request_id=domain_event.originator_id,
-            reference=domain_event.reference,
+            **_visit_plan(domain_event),
             revision=domain_event.revision,
-            assignment_number=domain_event.assignment_number,
-            visit_start=domain_event.visit_start,
-            visit_end=domain_event.visit_end,
-            location=domain_event.location,
-            officers=[Officer.model_validate(o) for o in domain_event.officers],
-            equipment=domain_event.equipment,
             revised_by=domain_event.revised_by,
             reason=domain_event.reason,
             revised_at=domain_event.timestamp,
-            request=RequestSummary.model_validate(domain_event.request),
         )
     return None
+
+
+def _visit_plan(domain_event: Schedule.Issued | Schedule.Revised) -> dict[str, Any]:
+    return {
+        "request_id": domain_event.originator_id,
+        "reference": domain_event.reference,
+        "assignment_number": domain_event.assignment_number,
+        "visit_start": domain_event.visit_start,
+        "visit_end": domain_event.visit_end,
+        "location": domain_event.location,
+        "officers": [Officer.model_validate(o) for o in domain_event.officers],
+        "equipment": domain_event.equipment,
+        "request": RequestSummary.model_validate(domain_event.request),
+    }
