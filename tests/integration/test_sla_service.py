@@ -15,22 +15,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from purnajual.contracts import SlaBreached, SlaClockEvent
+from purnajual.contracts import WEEKDAYS, SlaBreached, SlaClockEvent
 from tests.builders import request_submitted
 from tests.conftest import ServiceFactory
 from tests.support import Broker, NatsServer, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.postgres
 ALWAYS_OPEN = [["00:00", "24:00"]]
-WEEK = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-]
 
 
 @pytest.fixture
@@ -45,7 +36,7 @@ def notifier(
         json.dumps(
             {
                 "time_zone": "Asia/Jakarta",
-                "weekly_hours": {day: ALWAYS_OPEN for day in WEEK},
+                "weekly_hours": {day: ALWAYS_OPEN for day in WEEKDAYS},
                 "closed_days": [],
                 "periods": {},
             }
