@@ -366,6 +366,13 @@ class UpstreamConsumer:
             raise ConsumerStalledError(f"{self.status.pending} messages wait")
 
     async def _handle(self, js: JetStreamContext, message: Msg) -> None:
+        # A replayed dead letter is for the one service that set it aside;
+        # the others must not read it, nor set it aside a second time.
+        replay_for = (message.headers or {}).get(REPLAY_FOR_HEADER)
+        if replay_for is not None and replay_for != self.service:
+            await message.ack_sync()
+            return
+
         # A message we cannot even read will never get better: set it aside.
         try:
             envelope = open_envelope(message.headers, message.data)
@@ -373,10 +380,8 @@ class UpstreamConsumer:
             await self._dead_letter(js, message, str(error))
             return
 
-        # A replayed dead letter is for the one service that set it aside.
-        replay_for = (message.headers or {}).get(REPLAY_FOR_HEADER)
         if replay_for is not None:
-            await self._replay(message, envelope, replay_for)
+            await self._replay(message, envelope)
             return
 
         # A redelivery of something already applied is only acknowledged.
@@ -416,15 +421,14 @@ class UpstreamConsumer:
         logger.debug("event applied", extra=_log_fields(envelope, message))
         await message.ack_sync()
 
-    async def _replay(self, message: Msg, envelope: Envelope, replay_for: str) -> None:
-        if replay_for == self.service:
-            logger.warning(
-                "applying a replayed dead letter", extra=_log_fields(envelope, message)
-            )
-            if self.app.has_processed(self.upstream.service, envelope.sequence):
-                await asyncio.to_thread(self.app.replay_upstream, envelope)
-            else:
-                await self._apply_keeping_message(message, envelope)
+    async def _replay(self, message: Msg, envelope: Envelope) -> None:
+        logger.warning(
+            "applying a replayed dead letter", extra=_log_fields(envelope, message)
+        )
+        if self.app.has_processed(self.upstream.service, envelope.sequence):
+            await asyncio.to_thread(self.app.replay_upstream, envelope)
+        else:
+            await self._apply_keeping_message(message, envelope)
         await message.ack_sync()
 
     async def _apply_keeping_message(self, message: Msg, envelope: Envelope) -> None:

@@ -257,6 +257,23 @@ def test_a_replayed_dead_letter_is_applied_once_by_the_service_that_set_it_aside
     assert run_tool("list", nats_url=fresh_nats.url).strip() == "no dead letters"
 
 
+def test_an_unreadable_replay_for_another_service_is_not_set_aside_again(
+    notifier: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+    # What replaying approval's dead letter of an unreadable message publishes.
+    broker.publish_raw(
+        "intake.request.submitted", b"not json", {"Purnajual-Replay-For": "approval"}
+    )
+    after = request_submitted()
+    broker.publish("intake", 1, after)
+
+    wait_for(
+        lambda: notifier.get("/notifications", request_id=str(after.request_id)).json()
+    )
+    assert broker.messages("DEADLETTER") == []
+
+
 def run_tool(*arguments: str, nats_url: str) -> str:
     completed = subprocess.run(
         [sys.executable, "-m", "tools.deadletters", "--nats-url", nats_url, *arguments],
