@@ -77,6 +77,9 @@ def start_nats(var_dir: Path, port: int, log_dir: Path) -> Started:
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        # Out of the terminal's process group: Ctrl-C reaches the services,
+        # and NATS is stopped after them, so they can finish their work.
+        start_new_session=True,
     )
     deadline = time.monotonic() + 10
     while port_is_free(port):
@@ -162,9 +165,10 @@ def main() -> None:
     env = {**os.environ, "PURNAJUAL_VAR_DIR": str(var_dir)}
     started: list[Started] = []
 
-    # Ctrl-C and SIGTERM both end in an orderly stop.
+    # Ctrl-C, SIGTERM and a closed terminal all end in an orderly stop.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     try:
         ports = service_ports(env)
         if "NATS_URL" not in os.environ:

@@ -48,8 +48,13 @@ def running(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, i
         yield first, ports
     finally:
         if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait()
+            # Stopped as a user would, so it stops the NATS it started too.
+            os.kill(first.pid, signal.SIGINT)
+            try:
+                first.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(first.pid, signal.SIGKILL)
+                first.wait()
         assert first.stdout is not None
         first.stdout.close()
 
