@@ -115,6 +115,13 @@ class ScheduleListItem(BaseModel):
     services: list[str]
     visit_start: date | None
     visit_end: date | None
+    closed_day: str | None = Field(
+        None,
+        description="For a scheduled visit whose first or last day the office "
+        "calendar closes: which day and why. A holiday entered after the visit "
+        "was set shows here, for the visit to be revised; so does a day the "
+        "officers agreed to work.",
+    )
 
 
 def scheduling_app(request: Request) -> SchedulingApplication:
@@ -135,7 +142,9 @@ router = APIRouter(tags=["schedules"])
 def list_schedules(
     app: App, status: Annotated[ScheduleStatus | None, Query()] = None
 ) -> list[ScheduleListItem]:
-    """``status=awaiting`` lists approved requests still waiting for a schedule."""
+    """``status=awaiting`` lists approved requests still waiting for a schedule;
+    a scheduled visit on a day since closed says so in ``closed_day``."""
+    office_days = app.office_days()
     return [
         ScheduleListItem(
             request_id=row.request_id,
@@ -146,6 +155,7 @@ def list_schedules(
             services=row.services,
             visit_start=row.visit_start,
             visit_end=row.visit_end,
+            closed_day=app.closed_day_of(row, office_days),
         )
         for row in app.view.select(status)
     ]

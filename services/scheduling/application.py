@@ -219,9 +219,41 @@ class SchedulingApplication(ServiceApplication):
         )
         processing_event.collect_events(schedule)
 
+    def office_days(self) -> OfficeDays | None:
+        """The working days as the notifier's calendar said, once it has."""
+        return self.find(OfficeDays.create_id(), OfficeDays)
+
+    @staticmethod
+    def closed_day_of(row: ScheduleRow, days: OfficeDays | None) -> str | None:
+        """Why a scheduled visit's first or last day is now closed, if it is:
+        a holiday entered after the visit was set, for the section head to
+        revise."""
+        if row.status != ScheduleStatus.SCHEDULED or row.visit_start is None:
+            return None
+        if days is None:
+            return None
+        for day in (row.visit_start, row.visit_end or row.visit_start):
+            closed = days.why_closed(day)
+            if closed is not None:
+                return f"{day} is {closed}"
+        return None
+
     def _note_office_days(
         self, change: OfficeCalendarEvent, processing_event: ProcessingEvent[UUID]
     ) -> None:
+        # A day closed under visits already set is for the section head to see.
+        if isinstance(change, OfficeDayClosed):
+            for row in self.view.select(ScheduleStatus.SCHEDULED):
+                if change.day in (row.visit_start, row.visit_end):
+                    logger.warning(
+                        "a scheduled visit falls on a day now closed",
+                        extra={
+                            "request_id": str(row.request_id),
+                            "reference": row.reference,
+                            "day": change.day.isoformat(),
+                            "closed_because": change.name,
+                        },
+                    )
         days = self.find(OfficeDays.create_id(), OfficeDays) or OfficeDays()
         if isinstance(change, OfficeWeekChanged):
             days.change_week(working_weekdays=change.working_weekdays)
@@ -293,7 +325,7 @@ class SchedulingApplication(ServiceApplication):
                 "allowed.",
                 field="visit_end",
             )
-        office_days = self.find(OfficeDays.create_id(), OfficeDays)
+        office_days = self.office_days()
         if office_days is not None and not draft.work_on_closed_days:
             for name, day in (
                 ("visit_start", draft.visit_start),

@@ -313,3 +313,18 @@ def test_an_employee_number_is_one_officer_in_any_script_and_needs_a_digit() -> 
         )
 
     assert punctuation_only.value.data["field"] == "officers.0.employee_number"
+
+
+def test_a_visit_on_a_day_closed_after_it_was_set_is_shown_for_revision() -> None:
+    app = SchedulingApplication(env=POPO)
+    request_id = approved(app, 1)
+    day = next_weekday(today_in_jakarta() + timedelta(days=10))
+    app.issue_schedule(request_id, draft(day, day))
+    about = {"request_id": OFFICE_CALENDAR_ID, "reference": "office-calendar"}
+
+    calendar_says(
+        app, OfficeDayClosed(**about, day=day, name="Cuti bersama", kind="holiday")
+    )
+
+    [row] = app.view.select(ScheduleStatus.SCHEDULED)
+    assert app.closed_day_of(row, app.office_days()) == f"{day} is Cuti bersama"
