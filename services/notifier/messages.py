@@ -53,9 +53,9 @@ def schedule_revised(event: ScheduleRevised) -> tuple[str, str]:
         f"Perubahan jadwal layanan purna jual {event.reference}",
         f"Jadwal layanan untuk permohonan {event.reference} berubah. Layanan akan "
         f"dilaksanakan pada {_days(event)} di {event.location} oleh petugas: "
-        f"{officers}. Alasan perubahan: {event.reason}. Surat Perintah Tugas nomor "
-        f"{event.assignment_number} tetap berlaku. Jadwal ini menggantikan jadwal "
-        "sebelumnya; mohon maaf atas perubahan ini.",
+        f"{officers}. Alasan perubahan: {event.reason.rstrip('.')}. Surat Perintah "
+        f"Tugas nomor {event.assignment_number} tetap berlaku. Jadwal ini "
+        "menggantikan jadwal sebelumnya; mohon maaf atas perubahan ini.",
     )
 
 
