@@ -46,6 +46,17 @@ class LogView:
     def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
         raise NotImplementedError
 
+    def request_id_of(self, reference: str) -> UUID | None:
+        """The request a reference names, in a view whose rows carry both."""
+        self.catch_up()
+        wanted = reference.strip().upper()
+        with self._lock:
+            for row in self.rows.values():
+                if str(getattr(row, "reference", "")).upper() == wanted:
+                    found: UUID = row.request_id
+                    return found
+        return None
+
     def snapshot(self) -> dict[UUID, Any]:
         """A copy of the rows, caught up, for comparing two views."""
         self.catch_up()

@@ -13,7 +13,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+from uuid import UUID
 
 from eventsourcing.persistence import (
     IntegrityError,
@@ -21,7 +22,7 @@ from eventsourcing.persistence import (
     OperationalError,
     PersistenceError,
 )
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -29,9 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from purnajual.errors import ServiceError
+from purnajual.errors import NotFoundError, ServiceError
 from purnajual.messaging import Messaging
 from purnajual.persistence import ServiceApplication
+from purnajual.views import LogView
 
 logger = logging.getLogger(__name__)
 
@@ -491,6 +493,52 @@ def _has_own_model(answer: dict[str, Any]) -> bool:
 def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+# For routes that take a request id or reference (``request_id_finder``).
+REFERENCE_NOT_FOUND: Responses = {
+    404: {"description": "No request with that reference has reached the service"}
+}
+
+
+class UnknownReferenceError(NotFoundError):
+    """No request with this reference has reached the service."""
+
+
+def request_id_finder(
+    view_of: Callable[[Request], LogView],
+) -> Callable[[str, Request], UUID]:
+    """A dependency reading ``{request_id}`` as an id or as its reference.
+
+    Staff quote the reference the stakeholder gave them; each service finds
+    it in its own view, so a request it has not heard of yet is not found.
+    """
+
+    def find_request_id(
+        request_id: Annotated[
+            str,
+            Path(
+                max_length=100,
+                description="The request's id, or the reference the stakeholder "
+                "quotes (PPJ-2026-00001).",
+            ),
+        ],
+        request: Request,
+    ) -> UUID:
+        try:
+            return UUID(request_id)
+        except ValueError:
+            pass
+        found = view_of(request).request_id_of(request_id)
+        if found is None:
+            raise UnknownReferenceError(
+                f"No request with the reference {request_id!r} has reached this "
+                "service (yet).",
+                field="request_id",
+            )
+        return found
+
+    return find_request_id
 
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from purnajual.inputs import Text
-from purnajual.web import Responses, runtime_of
+from purnajual.web import Responses, request_id_finder, runtime_of
 from services.approval.application import ApprovalApplication
 from services.approval.domain import Approval, ApprovalStatus
 
@@ -75,6 +75,9 @@ def approval_app(request: Request) -> ApprovalApplication:
 
 
 App = Annotated[ApprovalApplication, Depends(approval_app)]
+RequestId = Annotated[
+    UUID, Depends(request_id_finder(lambda request: approval_app(request).view))
+]
 router = APIRouter(tags=["approvals"])
 
 
@@ -102,7 +105,7 @@ def list_approvals(
     responses=NOT_FOUND,
     summary="One request's approval",
 )
-def read_approval(request_id: UUID, app: App) -> ApprovalOut:
+def read_approval(request_id: RequestId, app: App) -> ApprovalOut:
     """The request as the head sees it, with the decision if there is one."""
     return _approval_out(app.approval(request_id))
 
@@ -113,7 +116,7 @@ def read_approval(request_id: UUID, app: App) -> ApprovalOut:
     responses={**NOT_FOUND, **CONFLICT},
     summary="Approve a pending request (step 2)",
 )
-def approve(request_id: UUID, body: ApproveIn, app: App) -> ApprovalOut:
+def approve(request_id: RequestId, body: ApproveIn, app: App) -> ApprovalOut:
     """The head approves, with a disposition to the section head."""
     return _approval_out(app.approve(request_id, body.decided_by, body.disposition))
 
@@ -124,7 +127,7 @@ def approve(request_id: UUID, body: ApproveIn, app: App) -> ApprovalOut:
     responses={**NOT_FOUND, **CONFLICT},
     summary="Reject a pending request (step 2)",
 )
-def reject(request_id: UUID, body: RejectIn, app: App) -> ApprovalOut:
+def reject(request_id: RequestId, body: RejectIn, app: App) -> ApprovalOut:
     """The head rejects, giving the reason the letter will carry."""
     return _approval_out(app.reject(request_id, body.decided_by, body.reason))
 
@@ -136,7 +139,7 @@ def reject(request_id: UUID, body: RejectIn, app: App) -> ApprovalOut:
     summary="Issue the numbered rejection letter (step 3)",
 )
 def issue_rejection_letter(
-    request_id: UUID, body: RejectionLetterIn, app: App
+    request_id: RequestId, body: RejectionLetterIn, app: App
 ) -> ApprovalOut:
     """The section head's letter to the stakeholder, numbered officially."""
     return _approval_out(

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
 from purnajual.inputs import Text
-from purnajual.web import runtime_of
+from purnajual.web import REFERENCE_NOT_FOUND, request_id_finder, runtime_of
 from services.fieldwork.application import FieldworkApplication
 from services.fieldwork.domain import Visit, VisitStatus
 
@@ -133,6 +133,9 @@ def fieldwork_app(request: Request) -> FieldworkApplication:
 
 
 App = Annotated[FieldworkApplication, Depends(fieldwork_app)]
+RequestId = Annotated[
+    UUID, Depends(request_id_finder(lambda request: fieldwork_app(request).view))
+]
 router = APIRouter(tags=["visits"])
 
 
@@ -147,10 +150,10 @@ def list_visits(
 @router.get(
     "/visits/{request_id}",
     response_model=VisitOut,
-    responses={409: {"description": "No visit is scheduled"}},
+    responses={**REFERENCE_NOT_FOUND, 409: {"description": "No visit is scheduled"}},
     summary="One field visit",
 )
-def read_visit(request_id: UUID, app: App) -> VisitOut:
+def read_visit(request_id: RequestId, app: App) -> VisitOut:
     """The scheduled visit of a request."""
     return _visit_out(app.visit(request_id))
 
@@ -160,12 +163,13 @@ def read_visit(request_id: UUID, app: App) -> VisitOut:
     response_model=BeritaAcaraOut,
     status_code=201,
     responses={
+        **REFERENCE_NOT_FOUND,
         409: {"description": "No visit scheduled, or already filed"},
     },
     summary="File the Berita Acara of a visit (step 6)",
 )
 def file_berita_acara(
-    request_id: UUID, body: BeritaAcaraIn, app: App
+    request_id: RequestId, body: BeritaAcaraIn, app: App
 ) -> BeritaAcaraOut:
     """Numbers the report and judges every sample against the quality standard."""
     visit = app.file_berita_acara(request_id, body.model_dump(mode="python"))
@@ -180,13 +184,13 @@ def file_berita_acara(
     response_model=BeritaAcaraOut,
     responses={
         200: {"content": {"text/html": {}}, "description": "JSON, or a printable page"},
-        404: {"description": "No Berita Acara filed yet"},
+        404: {"description": "No Berita Acara filed yet, or no such reference here"},
         409: {"description": "No visit scheduled"},
     },
     summary="The filed Berita Acara, as JSON or as a printable page",
 )
 def read_berita_acara(
-    request_id: UUID,
+    request_id: RequestId,
     request: Request,
     app: App,
     format: Annotated[str | None, Query(pattern="^(json|html)$")] = None,

@@ -68,9 +68,16 @@ router = APIRouter(tags=["notifications"])
 def list_notifications(
     app: App,
     request_id: UUID | None = None,
+    reference: Annotated[
+        str | None,
+        Query(max_length=100, description="The request's reference instead of its id"),
+    ] = None,
     status: Annotated[NotificationStatus | None, Query()] = None,
 ) -> list[NotificationOut]:
     """By request, or by status: ``awaiting_confirmation`` is staff's task list."""
+    if reference is not None and request_id is None:
+        # An unknown reference lists nothing, as an unknown id does.
+        request_id = app.view.request_id_of(reference) or UUID(int=0)
     rows = app.view.select(request_id=request_id, status=status)
     return [_notification_out(app.notification(row.notification_id)) for row in rows]
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from purnajual.inputs import Text
-from purnajual.web import runtime_of
+from purnajual.web import REFERENCE_NOT_FOUND, request_id_finder, runtime_of
 from services.scheduling.application import (
     OfficerAssignment,
     ScheduleDraft,
@@ -131,6 +131,9 @@ def scheduling_app(request: Request) -> SchedulingApplication:
 
 
 App = Annotated[SchedulingApplication, Depends(scheduling_app)]
+RequestId = Annotated[
+    UUID, Depends(request_id_finder(lambda request: scheduling_app(request).view))
+]
 router = APIRouter(tags=["schedules"])
 
 
@@ -164,10 +167,13 @@ def list_schedules(
 @router.get(
     "/schedules/{request_id}",
     response_model=ScheduleOut,
-    responses={409: {"description": "The request is not approved"}},
+    responses={
+        **REFERENCE_NOT_FOUND,
+        409: {"description": "The request is not approved"},
+    },
     summary="One request's schedule",
 )
-def read_schedule(request_id: UUID, app: App) -> ScheduleOut:
+def read_schedule(request_id: RequestId, app: App) -> ScheduleOut:
     """The approved request, with its schedule once issued."""
     return _schedule_out(app.schedule(request_id))
 
@@ -177,13 +183,14 @@ def read_schedule(request_id: UUID, app: App) -> ScheduleOut:
     response_model=ScheduleOut,
     status_code=201,
     responses={
+        **REFERENCE_NOT_FOUND,
         409: {
             "description": "Not approved, already scheduled, or an officer is booked",
         },
     },
     summary="Issue the visit schedule of an approved request (step 4)",
 )
-def issue_schedule(request_id: UUID, body: ScheduleIn, app: App) -> ScheduleOut:
+def issue_schedule(request_id: RequestId, body: ScheduleIn, app: App) -> ScheduleOut:
     """Books the officers and issues the numbered assignment, all or nothing."""
     schedule = app.issue_schedule(request_id, body.draft(body.scheduled_by))
     return _schedule_out(schedule)
@@ -194,6 +201,7 @@ def issue_schedule(request_id: UUID, body: ScheduleIn, app: App) -> ScheduleOut:
     response_model=ScheduleOut,
     status_code=201,
     responses={
+        **REFERENCE_NOT_FOUND,
         409: {
             "description": "Not scheduled, the visit already reported in a Berita "
             "Acara, or an officer is booked",
@@ -203,7 +211,7 @@ def issue_schedule(request_id: UUID, body: ScheduleIn, app: App) -> ScheduleOut:
     summary="Move a scheduled visit or change its team",
 )
 def revise_schedule(
-    request_id: UUID, body: ScheduleRevisionIn, app: App, response: Response
+    request_id: RequestId, body: ScheduleRevisionIn, app: App, response: Response
 ) -> ScheduleOut:
     """Rebooks the officers and tells the stakeholder the revised schedule; the
     field-visit clock then counts from the new first day if it had not begun.

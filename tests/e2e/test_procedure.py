@@ -148,6 +148,24 @@ def test_an_approved_request_travels_to_a_delivered_berita_acara(
     outbox = list((system.var_dir / "outbox" / "email").glob("*.json"))
     assert len(outbox) == 3
 
+    # Staff may quote the reference to any service, in any case.
+    reference = view["reference"].lower()
+    for service, path in (
+        ("approval", f"/approvals/{reference}"),
+        ("scheduling", f"/schedules/{reference}"),
+        ("fieldwork", f"/visits/{reference}"),
+        ("fieldwork", f"/visits/{reference}/berita-acara"),
+    ):
+        found = system.client.call("GET", service, path)
+        assert found.json()["request_id"] == view["request_id"], path
+    told = system.client.call(
+        "GET", "notifier", "/notifications", params={"reference": reference}
+    ).json()
+    assert {n["purpose"] for n in told} == {"receipt", "schedule", "berita_acara"}
+    unknown = system.client.call("GET", "approval", "/approvals/PPJ-1999-00001")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+
 
 def test_every_read_model_rebuilt_from_the_events_equals_the_live_one(
     system: System,
