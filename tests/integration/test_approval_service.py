@@ -146,6 +146,7 @@ def test_bad_commands_are_problems_not_errors(approval: ServiceProcess) -> None:
     missing_field = approval.post(
         f"/approvals/{uuid4()}/reject", json={"decided_by": "K"}
     )
+    # Not an id: read as a reference, which no request here has.
     not_a_uuid = approval.post(
         "/approvals/abc/approve", json={"decided_by": "K", "disposition": "D"}
     )
@@ -153,7 +154,8 @@ def test_bad_commands_are_problems_not_errors(approval: ServiceProcess) -> None:
     assert unknown.status_code == 404
     assert missing_field.status_code == 422
     assert "body.reason" in [e["field"] for e in missing_field.json()["errors"]]
-    assert not_a_uuid.status_code == 422
+    assert not_a_uuid.status_code == 404
+    assert not_a_uuid.json()["field"] == "request_id"
     assert all(
         r.headers["content-type"] == "application/problem+json"
         for r in (unknown, missing_field, not_a_uuid)
