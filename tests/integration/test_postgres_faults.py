@@ -49,7 +49,9 @@ def test_a_restart_of_postgres_under_load_fails_fast_with_503_then_recovers(
     assert while_down.headers["content-type"] == "application/problem+json"
     assert while_down.headers["retry-after"] == "2"
     assert refused_in < 1
-    assert {status for status, _ in answers} <= {201, 503}
+    # A commit whose acknowledgment the restart cut off is found when the
+    # store's retry meets it: answered as the request it is (200), not twice.
+    assert {status for status, _ in answers} <= {200, 201, 503}
     assert len([seconds for _, seconds in answers if seconds > 2]) <= 1
     wait_for(lambda: intake.get("/ready").status_code == 200)
 
