@@ -72,17 +72,7 @@ class Services:
         self, service: str, path: str, timeout: float = 30, **params: Any
     ) -> dict[str, Any]:
         """Polls until the resource exists: events take a moment to arrive."""
-        deadline = time.monotonic() + timeout
-        while True:
-            response = self.call("GET", service, path, params=params)
-            if response.status_code == 200:
-                body: dict[str, Any] = response.json()
-                return body
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{service}{path} still answers {response.status_code}"
-                )
-            time.sleep(0.1)
+        return self.wait_until(service, path, lambda _: True, timeout, **params)
 
     def wait_until(
         self,
@@ -90,35 +80,51 @@ class Services:
         path: str,
         condition: Callable[[dict[str, Any]], bool],
         timeout: float = 30,
+        **params: Any,
     ) -> dict[str, Any]:
         """Polls until the resource exists and meets ``condition``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.wait_for(service, path, timeout)
-            if condition(found):
-                return found
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{service}{path} never reached the state wanted")
-            time.sleep(0.1)
+
+        def found() -> dict[str, Any] | None:
+            response = self.call("GET", service, path, params=params)
+            if response.status_code != 200:
+                return None
+            body: dict[str, Any] = response.json()
+            return body if condition(body) else None
+
+        return _poll(found, timeout, f"{service}{path} never reached the state wanted")
 
     def wait_for_notification(
         self, request_id: str, purpose: str, timeout: float = 30
     ) -> dict[str, Any]:
         """Polls until the message is delivered, or waits for staff to deliver."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.call(
+
+        def found() -> dict[str, Any] | None:
+            listed = self.call(
                 "GET", "notifier", "/notifications", params={"request_id": request_id}
             ).json()
-            for notification in found:
+            for notification in listed:
                 if notification["purpose"] == purpose and notification["status"] in (
                     "delivered",
                     "awaiting_confirmation",
                 ):
                     return dict(notification)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no {purpose} notification for {request_id}")
-            time.sleep(0.1)
+            return None
+
+        return _poll(found, timeout, f"no {purpose} notification for {request_id}")
+
+
+def _poll(
+    found: Callable[[], dict[str, Any] | None], timeout: float, failure: str
+) -> dict[str, Any]:
+    """Asks ``found`` every tenth of a second until it answers or time is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = found()
+        if answer is not None:
+            return answer
+        if time.monotonic() > deadline:
+            raise TimeoutError(failure)
+        time.sleep(0.1)
 
 
 def expect(response: httpx.Response, *statuses: int) -> Any:
