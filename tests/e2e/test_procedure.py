@@ -246,8 +246,12 @@ def test_scheduling_refuses_a_visit_on_a_day_the_office_calendar_closes(
         "POST", "approval", f"/approvals/{request_id}/approve", json=garut["approve"]
     )
     system.client.wait_for("scheduling", f"/schedules/{request_id}")
+    # A weekday the calendar still has open: a day already closed (Christmas, say)
+    # would be refused before the test's own closure reaches scheduling.
+    calendar = system.services["notifier"].get("/calendar").json()
+    closed = {entry["day"] for entry in calendar["closed_days"]}
     holiday = today_in_jakarta() + timedelta(days=20)
-    while holiday.weekday() >= 5:
+    while holiday.weekday() >= 5 or holiday.isoformat() in closed:
         holiday += timedelta(days=1)
     on_the_holiday = {
         **garut["schedule"],
