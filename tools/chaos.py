@@ -182,17 +182,27 @@ class Walker:
                 json=example["approve"],
             )
             self.until(client, "scheduling", f"/schedules/{request_id}", lambda _: True)
-            today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
-            schedule = {
-                **example["schedule"],
-                **visit_today(today),
-                "officers": [
-                    {"name": f"Petugas {number}", "employee_number": f"CHAOS{number}"}
-                ],
-            }
-            self.call(
-                client, "POST", "scheduling", f"/schedules/{request_id}", json=schedule
-            )
+            officers = [
+                {"name": f"Petugas {number}", "employee_number": f"CHAOS{number}"}
+            ]
+            while True:
+                # Retries while a service is down may carry the walk past midnight
+                # WIB, when today's visit becomes yesterday's and is refused.
+                today = _office_today()
+                schedule = {
+                    **example["schedule"],
+                    **visit_today(today),
+                    "officers": officers,
+                }
+                answer = self.call(
+                    client,
+                    "POST",
+                    "scheduling",
+                    f"/schedules/{request_id}",
+                    json=schedule,
+                )
+                if answer.status_code != 422 or _office_today() == today:
+                    break
             self.until(client, "fieldwork", f"/visits/{request_id}", lambda _: True)
             report = {**example["berita_acara"], "visit_date": today}
             self.call(
@@ -228,6 +238,10 @@ class Walker:
             if view.status_code == 200 and view.json()["status"] in FINAL:
                 return
             time.sleep(0.3)
+
+
+def _office_today() -> str:
+    return datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
 
 
 def _example(rejected: bool) -> dict[str, Any]:

@@ -109,7 +109,7 @@ def test_a_request_left_waiting_warns_and_breaches_on_time_once(
     assert 'purnajual_sla_met_total{step="registration"} 1' in metrics
 
     # And in the month's report, in each of its forms.
-    month = datetime.now(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+    month = now.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
     report = notifier.get("/reports/after-sales", month=month).json()
     as_csv = notifier.get("/reports/after-sales", month=month, format="csv")
     page = notifier.get("/reports/after-sales", month=month, format="html")

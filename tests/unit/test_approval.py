@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -74,11 +74,13 @@ def test_rejection_letters_are_numbered_in_the_official_format_one_after_another
         )
         assert approval.letter is not None
         numbers.append(approval.letter["letter_number"])
+        issued_at = approval.letter["issued_at"]
 
-    today = datetime.now(UTC)
+    # Month and year of the office's calendar on the day the letters were issued.
+    issued = issued_at.astimezone(ZoneInfo("Asia/Jakarta"))
     assert numbers == [
-        f"B-1/PK.210/F2.J/{today:%m}/{today:%Y}",
-        f"B-2/PK.210/F2.J/{today:%m}/{today:%Y}",
+        f"B-1/PK.210/F2.J/{issued:%m}/{issued:%Y}",
+        f"B-2/PK.210/F2.J/{issued:%m}/{issued:%Y}",
     ]
 
 

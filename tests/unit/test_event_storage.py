@@ -48,6 +48,7 @@ from services.scheduling.application import (
 )
 from services.scheduling.domain import OfficeDays, OfficerRoster, Schedule
 from tests.builders import (
+    NOW,
     berita_acara_filed,
     deliver,
     rejection_letter_issued,
@@ -137,15 +138,17 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
     scheduling = capturing(SchedulingApplication, tmp_path)
     deliver(scheduling, "approval", 1, request_approved(approved.request_id))
     about = {"request_id": OFFICE_CALENDAR_ID, "reference": "office-calendar"}
+    # A holiday far from the visit below, which starts today whatever today is.
+    holiday = today + timedelta(days=60)
     for position, change in enumerate(
         [
             OfficeWeekChanged(**about, working_weekdays=list(WEEKDAYS)),
-            OfficeDayClosed(**about, day=date(2027, 1, 1), name="x", kind="holiday"),
-            OfficeDayOpened(**about, day=date(2027, 1, 1)),
+            OfficeDayClosed(**about, day=holiday, name="x", kind="holiday"),
+            OfficeDayOpened(**about, day=holiday),
             OfficeCalendarAnnounced(
                 **about,
                 working_weekdays=list(WEEKDAYS),
-                closed_days=[ClosedDay(day=date(2027, 1, 1), name="x", kind="holiday")],
+                closed_days=[ClosedDay(day=holiday, name="x", kind="holiday")],
             ),
         ],
         start=1,
@@ -200,8 +203,10 @@ def run_the_procedure(tmp_path: Path) -> list[ServiceApplication]:
     deliver(notifier, "fieldwork", 1, berita_acara_filed(rejected.request_id))
     deliver(notifier, "approval", 5, request_approved(approved.request_id))
     deliver(notifier, "intake", 10, request_submitted(approved.request_id))
-    deliver(notifier, "scheduling", 1, schedule_issued(approved.request_id, today))
-    deliver(notifier, "scheduling", 2, schedule_revised(approved.request_id, today))
+    # The builders revise at NOW, so a visit after it restarts the field clock.
+    visit_day = NOW.date() + timedelta(days=10)
+    deliver(notifier, "scheduling", 1, schedule_issued(approved.request_id, visit_day))
+    deliver(notifier, "scheduling", 2, schedule_revised(approved.request_id, visit_day))
     notifier.raise_due_clocks(datetime.now(UTC) + timedelta(days=30))
     letter = Notification.create_id(rejected.request_id, Purpose.REJECTION_LETTER)
     notifier.deliver(letter)
