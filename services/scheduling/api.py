@@ -215,7 +215,9 @@ def revise_schedule(
 ) -> ScheduleOut:
     """Rebooks the officers and tells the stakeholder the revised schedule; the
     field-visit clock then counts from the new first day if it had not begun.
-    The same plan again answers 200 and changes nothing."""
+    A visit under way keeps its first day as `visit_start` while its team,
+    place or last day changes. The same plan again answers 200 and changes
+    nothing."""
     schedule, changed = app.revise_schedule(
         request_id, body.draft(body.revised_by), reason=body.reason
     )

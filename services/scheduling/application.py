@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -97,6 +98,8 @@ class SchedulingApplication(ServiceApplication):
         horizon_days: int = 365,
     ) -> None:
         super().__init__(env)
+        # The time of the office's rules (no visit in the past); tests move it.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.max_visit_days = max_visit_days
         self.horizon_days = horizon_days
         self.assignment_format = assignment_format or LetterFormat(
@@ -130,7 +133,7 @@ class SchedulingApplication(ServiceApplication):
                 self._book(officer, schedule, draft.visit_start, draft.visit_end)
                 for officer in draft.officers
             ]
-            now = datetime.now(UTC)
+            now = self.clock()
             numbers = self.take_number(
                 self.assignment_format.series(now), issued_for=str(request_id)
             )
@@ -154,11 +157,22 @@ class SchedulingApplication(ServiceApplication):
         the schedule and whether it changed.
 
         The same plan again (a client retrying) changes nothing and tells the
-        stakeholder nothing. ``draft.scheduled_by`` is who revised it. Raises
+        stakeholder nothing. A visit whose first day has come keeps that day as
+        its start, so its team or last day can change while it is under way.
+        ``draft.scheduled_by`` is who revised it. Raises
         ``InvalidScheduleError``, ``ScheduleConflictError`` (not scheduled, or
         the visit already reported) or ``OfficerBookedError``.
         """
-        self._check(draft)
+        # A retry is answered before the rules, which the passing days may have
+        # changed since the plan was accepted.
+        current = self.schedule(request_id)
+        if current.status == ScheduleStatus.SCHEDULED and not current.would_change(
+            draft.plan()
+        ):
+            return current, False
+
+        under_way_since = current.plan["visit_start"] if current.plan else None
+        self._check(draft, under_way_since=under_way_since)
         changed = False
 
         def change() -> list[Any]:
@@ -303,15 +317,34 @@ class SchedulingApplication(ServiceApplication):
         roster.book(schedule.id, schedule.reference, first_day, last_day)
         return roster
 
-    def _check(self, draft: ScheduleDraft) -> None:
+    def _check(self, draft: ScheduleDraft, under_way_since: date | None = None) -> None:
+        """Raises ``InvalidScheduleError`` naming the field that breaks a rule.
+
+        ``under_way_since`` is the start of the plan being revised: a start in
+        the past is accepted only if it is that one, and then only the days
+        still to come may change.
+        """
         if draft.visit_end < draft.visit_start:
             raise InvalidScheduleError(
                 "visit_end is before visit_start.", field="visit_end"
             )
-        today = datetime.now(OFFICE_TIME_ZONE).date()
-        if draft.visit_start < today:
+        today = self.clock().astimezone(OFFICE_TIME_ZONE).date()
+        keeps_its_start = draft.visit_start == under_way_since
+        if draft.visit_start < today and not keeps_its_start:
+            kept = (
+                f"; the visit began on {under_way_since}, keep that as its start"
+                if under_way_since is not None and under_way_since < today
+                else ""
+            )
             raise InvalidScheduleError(
-                f"visit_start {draft.visit_start} is in the past.", field="visit_start"
+                f"visit_start {draft.visit_start} is in the past{kept}.",
+                field="visit_start",
+            )
+        if draft.visit_end < today:
+            raise InvalidScheduleError(
+                f"visit_end {draft.visit_end} is in the past; a visit can only be "
+                "changed for days still to come.",
+                field="visit_end",
             )
         if draft.visit_start > today + timedelta(days=self.horizon_days):
             raise InvalidScheduleError(
@@ -331,6 +364,8 @@ class SchedulingApplication(ServiceApplication):
                 ("visit_start", draft.visit_start),
                 ("visit_end", draft.visit_end),
             ):
+                if name == "visit_start" and keeps_its_start:
+                    continue
                 closed = office_days.why_closed(day)
                 if closed is not None:
                     raise InvalidScheduleError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -249,6 +249,46 @@ def test_only_a_scheduled_visit_not_yet_reported_can_be_revised() -> None:
     assert app.issue_schedule(third, draft(today, today)).status == (
         ScheduleStatus.SCHEDULED
     )
+
+
+def test_a_visit_under_way_keeps_its_start_while_its_team_or_end_changes() -> None:
+    first_day = today_in_jakarta()
+    app = SchedulingApplication(env=POPO)
+    request_id = approved(app, 1)
+    three_days = draft(first_day, first_day + timedelta(days=2), ASEP)
+    app.issue_schedule(request_id, three_days)
+    # The first day closes after the fact: the visit was already set for it.
+    about = {"request_id": OFFICE_CALENDAR_ID, "reference": "office-calendar"}
+    calendar_says(
+        app, OfficeDayClosed(**about, day=first_day, name="Libur uji", kind="holiday")
+    )
+
+    # The second day of the visit: Asep falls ill, Dewi takes over for a day more.
+    app.clock = lambda: datetime.now(UTC) + timedelta(days=1)
+    swapped = draft(first_day, first_day + timedelta(days=3), DEWI)
+    revised, changed = app.revise_schedule(request_id, swapped, "Petugas sakit")
+    with pytest.raises(InvalidScheduleError) as start_moved_back:
+        app.revise_schedule(
+            request_id,
+            draft(first_day - timedelta(days=1), first_day + timedelta(days=3), DEWI),
+            "x",
+        )
+    # After the last day, the plan sent again is a retry; a new one is refused.
+    app.clock = lambda: datetime.now(UTC) + timedelta(days=5)
+    _, changed_on_retry = app.revise_schedule(request_id, swapped, "Petugas sakit")
+    with pytest.raises(InvalidScheduleError) as all_days_past:
+        app.revise_schedule(
+            request_id, replace(swapped, officers=[ASEP]), "Petugas sembuh"
+        )
+
+    assert changed is True
+    assert revised.plan is not None
+    assert revised.plan["visit_start"] == first_day
+    assert revised.plan["officers"][0]["name"] == DEWI.name
+    assert start_moved_back.value.data["field"] == "visit_start"
+    assert f"began on {first_day}" in start_moved_back.value.detail
+    assert changed_on_retry is False
+    assert all_days_past.value.data["field"] == "visit_end"
 
 
 def calendar_says(app: SchedulingApplication, *changes: OfficeCalendarEvent) -> None:
