@@ -807,6 +807,9 @@ class ClocksView(LogView):
         elif isinstance(domain_event, SlaClock.Stopped):
             row.stopped_at = domain_event.stopped_at
             row.duration_minutes = domain_event.working_minutes_used
+            # A clock breached while running used more than its target by now.
+            if domain_event.working_minutes_used is not None:
+                row.working_minutes_used = domain_event.working_minutes_used
         elif isinstance(domain_event, SlaClock.Judged):
             row.working_minutes_used = domain_event.working_minutes_used
             if row.stopped_at is not None and row.duration_minutes is None:

@@ -244,8 +244,8 @@ class SlaClock(Aggregate):
         if self.plan is None:
             self.start(started_at, plan, calendar)
             return
-        # A verdict is final, even one the watcher reached before the notifier
-        # heard of an earlier move.
+        # A move heard of only after the old deadline passed (the notifier
+        # days behind) leaves the verdict the watcher reached.
         if self.stopped_at is not None or self.breached or self.met:
             return
         if moved_at >= self.plan["counting_from"]:
@@ -282,10 +282,12 @@ class SlaClock(Aggregate):
             self._announce(self.Breached, self.plan["deadline"], calendar)
 
     def _judge(self, stopped_at: datetime, calendar: WorkingTime) -> None:
-        """A verdict is final: a step the watcher found breached stays breached,
-        even if news of a stop in time arrives after it."""
+        """The step's own time decides. A stop in time that reaches the notifier
+        after the watcher found the clock breached (the notifier or the broker
+        was behind) turns the verdict to met: the breach stays in the history,
+        the met that follows it corrects it."""
         assert self.plan is not None
-        if self.breached or self.met:
+        if self.met:
             return
         if stopped_at <= self.plan["deadline"]:
             self._announce(self.Met, stopped_at, calendar)

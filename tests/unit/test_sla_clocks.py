@@ -234,7 +234,7 @@ def test_a_calendar_change_leaves_running_clocks_as_announced() -> None:
     assert new_plan["deadline"] == wib(9, 7, 40)
 
 
-def test_a_verdict_is_final_even_if_a_stop_in_time_is_heard_of_later() -> None:
+def test_a_stop_in_time_heard_of_after_the_breach_turns_it_to_met() -> None:
     app = NotifierApplication(
         env=POPO,
         transports={},
@@ -242,18 +242,36 @@ def test_a_verdict_is_final_even_if_a_stop_in_time_is_heard_of_later() -> None:
     )
     request_id = submitted_at(app, wib(7, 9, 0), wib(7, 9, 0))
 
+    # The notifier was behind: the watcher saw no decision by 09:20.
     app.raise_due_clocks(wib(7, 9, 25))
     deliver(app, "approval", 1, decided(request_id, wib(7, 9, 12)))
 
     decision = [kind for step, kind in judged(app, request_id) if step == "decision"]
-    assert decision == ["WarningRaised", "Breached"]
-    assert clock(app, request_id, SlaStep.DECISION).state == ClockState.BREACHED
+    assert decision == ["WarningRaised", "Breached", "Met"]
+    assert clock(app, request_id, SlaStep.DECISION).state == ClockState.MET
+    met = app.clocks.select(state=ClockState.MET, request_id=request_id)
+    assert {row.step: row.working_minutes_used for row in met}[SlaStep.DECISION] == 12.0
     alerts = [
         row
         for row in app.view.select(request_id=request_id, status=None)
         if row.purpose == Purpose.OPERATIONS_ALERT
     ]
     assert len(alerts) == 1
+
+
+def test_a_step_breached_while_running_shows_the_time_it_took_once_stopped() -> None:
+    app = notifier()
+    request_id = submitted_at(app, wib(7, 9, 0), wib(7, 9, 0))
+
+    app.raise_due_clocks(wib(7, 9, 25))
+    deliver(app, "approval", 1, decided(request_id, wib(7, 9, 30)))
+
+    decision = [kind for step, kind in judged(app, request_id) if step == "decision"]
+    assert decision == ["WarningRaised", "Breached"]
+    rows = app.clocks.select(state=ClockState.BREACHED, request_id=request_id)
+    assert [(row.step, row.working_minutes_used) for row in rows] == [
+        (SlaStep.DECISION, 30.0)
+    ]
 
 
 def test_a_clock_stopped_exactly_at_its_deadline_is_met() -> None:
