@@ -206,10 +206,35 @@ def _p90(durations: list[float]) -> float | None:
     return round(quantiles(durations, n=10, method="inclusive")[-1], 1)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _SpreadsheetSafeWriter:
+    """Writes rows with text that a spreadsheet would run quoted as text.
+
+    A regency or reference comes from the stakeholder's own words; one that
+    reads ``=HYPERLINK(...)`` must stay words when staff open the report.
+    """
+
+    def __init__(self, buffer: io.StringIO) -> None:
+        self._writer = csv.writer(buffer)
+
+    def writerow(self, row: list[Any]) -> None:
+        self._writer.writerow(
+            [
+                f"'{cell}"
+                if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS)
+                else cell
+                for cell in row
+            ]
+        )
+
+
 def report_csv(report: dict[str, Any]) -> str:
     """The report as rows of section, item, value, for a spreadsheet."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = _SpreadsheetSafeWriter(buffer)
     writer.writerow(["section", "item", "value"])
     writer.writerow(["requests", "total", report["requests"]])
     for section in ("by_channel", "by_service", "by_regency"):

@@ -188,3 +188,23 @@ def test_the_report_is_the_same_rebuilt_from_the_events_and_as_csv() -> None:
     assert rows[0] == "section,item,value"
     assert "requests,total,3" in rows
     assert "breach decision,PPJ-2026-00001,40.0" in rows
+
+
+def test_a_regency_written_as_a_formula_stays_text_in_the_csv() -> None:
+    report = {
+        "requests": 1,
+        "by_channel": {"whatsapp": 1},
+        "by_service": {"container_check": 1},
+        "by_regency": {'=HYPERLINK("http://evil.example","klik")': 1, "-Garut": 1},
+        "approved": 0,
+        "rejected": 0,
+        "undecided": 1,
+        "steps": [],
+        "field_tests": {"samples_tested": 0},
+    }
+
+    rows = report_csv(report).splitlines()
+
+    assert 'by_regency,"\'=HYPERLINK(""http://evil.example"",""klik"")",1' in rows
+    assert "by_regency,'-Garut,1" in rows
+    assert "requests,total,1" in rows
