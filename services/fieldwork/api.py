@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
-from purnajual.inputs import Text
+from purnajual.inputs import IsoDate, Text
 from purnajual.web import REFERENCE_NOT_FOUND, request_id_finder, runtime_of
 from services.fieldwork.application import FieldworkApplication
 from services.fieldwork.domain import Visit, VisitStatus
@@ -81,7 +81,7 @@ class ContainerCheckIn(BaseModel):
         description="Frost or sweating on lid or neck signals a failing vacuum."
     )
     straws_submerged: bool
-    last_refill_date: date | None = None
+    last_refill_date: IsoDate | None = None
     notes: Annotated[Text | None, Field(max_length=1000)] = None
 
 
@@ -90,7 +90,7 @@ class BeritaAcaraIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    visit_date: date
+    visit_date: IsoDate
     place: PlaceIn
     center_officers: list[PartyIn] = Field(min_length=1, max_length=20)
     stakeholder_representatives: list[PartyIn] = Field(min_length=1, max_length=20)

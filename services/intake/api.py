@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,7 +20,7 @@ from pydantic import (
 from starlette.datastructures import FormData
 from starlette.types import Message
 
-from purnajual.inputs import Text
+from purnajual.inputs import IsoDateTime, Text
 from purnajual.web import runtime_of
 from services.intake.application import IntakeApplication, Submission
 from services.intake.config import ServiceKind
@@ -71,7 +70,7 @@ class SubmissionIn(BaseModel):
             "of its own.",
         ),
     ]
-    received_at: AwareDatetime | None = Field(
+    received_at: IsoDateTime | None = Field(
         None,
         description="When the letter or message reached the center, as an ISO "
         "date-time with its UTC offset. Defaults to now; a time in the future or "
@@ -85,14 +84,6 @@ class SubmissionIn(BaseModel):
         examples=[["field_semen_test"]],
     )
     description: Annotated[Text, Field(max_length=5000)]
-
-    @field_validator("received_at", mode="before")
-    @classmethod
-    def _written_as_a_date_time(cls, value: object) -> object:
-        # A bare number would be read as seconds since 1970: surely a mistake.
-        if value is not None and not isinstance(value, str | datetime):
-            raise ValueError("must be an ISO 8601 date-time with its UTC offset")
-        return value
 
     @field_validator("received_at")
     @classmethod

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from purnajual.contracts import WEEKDAYS
-from purnajual.inputs import Text
+from purnajual.inputs import IsoDate, IsoDateTime, Text
 from services.notifier.api import App
 from services.notifier.office_calendar import OfficeCalendar, WeekHours
 
@@ -68,8 +68,8 @@ Year = Annotated[int, Path(ge=2000, le=2100, examples=[2027])]
 class PeriodIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_day: date
-    last_day: date
+    first_day: IsoDate
+    last_day: IsoDate
     weekly_hours: WeeklyHoursIn
 
 
@@ -118,7 +118,7 @@ def read_calendar(app: App) -> CalendarOut:
 )
 def deadline(
     app: App,
-    start: Annotated[AwareDatetime, Query(description="ISO time with its offset")],
+    start: Annotated[IsoDateTime, Query(description="ISO time with its offset")],
     minutes: Annotated[float, Query(gt=0, le=60 * 24 * 60)],
 ) -> DeadlineOut:
     """The moment ``minutes`` of office working time after ``start`` have passed."""
@@ -139,8 +139,8 @@ def deadline(
 )
 def working_minutes(
     app: App,
-    start: Annotated[AwareDatetime, Query(description="ISO time with its offset")],
-    end: Annotated[AwareDatetime, Query(description="ISO time with its offset")],
+    start: Annotated[IsoDateTime, Query(description="ISO time with its offset")],
+    end: Annotated[IsoDateTime, Query(description="ISO time with its offset")],
 ) -> WorkingMinutesOut:
     """Office working minutes between ``start`` and ``end`` (0 if end is first)."""
     working_time = app.calendar().working_time()
@@ -168,7 +168,7 @@ def change_weekly_hours(body: WeeklyHoursIn, app: App) -> CalendarOut:
     response_model=CalendarOut,
     summary="Add or rename a holiday or day of cuti bersama",
 )
-def set_closed_day(day: date, body: ClosedDayIn, app: App) -> CalendarOut:
+def set_closed_day(day: IsoDate, body: ClosedDayIn, app: App) -> CalendarOut:
     """The day has no working time."""
     return _calendar_out(
         app.change_calendar(
@@ -182,7 +182,7 @@ def set_closed_day(day: date, body: ClosedDayIn, app: App) -> CalendarOut:
     response_model=CalendarOut,
     summary="Open a day that was closed",
 )
-def remove_closed_day(day: date, app: App) -> CalendarOut:
+def remove_closed_day(day: IsoDate, app: App) -> CalendarOut:
     """For a holiday moved by decree: remove it here, add its new date."""
     return _calendar_out(app.change_calendar(lambda c: c.remove_closed_day(day)))
 

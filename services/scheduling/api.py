@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from purnajual.inputs import Text
+from purnajual.inputs import IsoDate, Text
 from purnajual.web import REFERENCE_NOT_FOUND, request_id_finder, runtime_of
 from services.scheduling.application import (
     OfficerAssignment,
@@ -40,8 +40,10 @@ class VisitPlanIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    visit_start: date = Field(description="First day of the visit (office calendar).")
-    visit_end: date = Field(description="Last day of the visit, inclusive.")
+    visit_start: IsoDate = Field(
+        description="First day of the visit (office calendar)."
+    )
+    visit_end: IsoDate = Field(description="Last day of the visit, inclusive.")
     location: Annotated[Text, Field(max_length=500, examples=["Depo semen Kab. Garut"])]
     officers: list[OfficerIn] = Field(min_length=1, max_length=20)
     equipment: list[Annotated[Text, Field(max_length=200)]] = Field(

@@ -65,6 +65,7 @@ def test_a_submission_is_registered_and_published_once(
         ({"received_at": "2026-12-01T08:00:00"}, "body.received_at"),
         ({"surprise": 1}, "body.surprise"),
         ({"received_at": 1}, "body.received_at"),
+        ({"received_at": "1764000000"}, "body.received_at"),
         ({"received_at": "0001-01-01T00:00:00+14:00"}, "body.received_at"),
         ({"services": ["training", "training"]}, "body.services"),
         ({"description": "\u200b\u200d"}, "body.description"),

@@ -340,6 +340,12 @@ def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
     notifier: ServiceProcess,
 ) -> None:
     naive = notifier.get("/calendar/deadline", start="2026-12-07T15:00:00", minutes=10)
+    seconds = notifier.get("/calendar/deadline", start="1764000000", minutes=10)
+    day_as_seconds = httpx.put(
+        f"{notifier.url}/calendar/closed-days/1763942400",
+        json={"name": "Libur", "kind": "holiday"},
+        timeout=10,
+    )
     overlap = notifier.put(
         "/calendar/weekly-hours",
         {
@@ -355,13 +361,18 @@ def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
     )
 
     assert naive.status_code == 422
+    assert seconds.json()["errors"][0]["field"] == "query.start"
+    assert "ISO 8601" in seconds.json()["errors"][0]["message"]
+    assert day_as_seconds.json()["errors"][0]["field"] == "path.day"
+    closed = [entry["day"] for entry in notifier.get("/calendar").json()["closed_days"]]
+    assert "2025-11-24" not in closed
     assert overlap.status_code == 422
     assert overlap.json()["errors"][0]["field"] == "body.monday"
     assert not_closed.status_code == 422
     assert not_closed.json()["errors"][0]["field"] == "path.day"
     assert all(
         r.headers["content-type"] == "application/problem+json"
-        for r in (naive, overlap, not_closed)
+        for r in (naive, seconds, day_as_seconds, overlap, not_closed)
     )
 
 
