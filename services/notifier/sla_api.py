@@ -55,25 +55,27 @@ def list_clocks(
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def stream_clocks(request: Request, app: App) -> StreamingResponse:
-    """Sends each clock once on connect, then each clock whose state changes."""
+    """Sends each clock once on connect, then each clock whose state, start,
+    deadline or stop changes (a visit moved before its day moves its clock)."""
 
     async def changes() -> AsyncIterator[str]:
-        sent: dict[UUID, tuple[str, object]] = {}
+        sent: dict[UUID, tuple[object, ...]] = {}
         while not await request.is_disconnected():
             rows = await asyncio.to_thread(app.clocks.select, None, None)
-            changed = [
-                row
-                for row in rows
-                if sent.get(row.clock_id) != (row.state.value, row.stopped_at)
-            ]
+            changed = [row for row in rows if sent.get(row.clock_id) != _seen(row)]
             for row, out in zip(changed, clocks_out(app, changed), strict=True):
-                sent[row.clock_id] = (row.state.value, row.stopped_at)
+                sent[row.clock_id] = _seen(row)
                 yield f"event: clock\ndata: {out.model_dump_json()}\n\n"
             if not changed:
                 yield ": still here\n\n"
             await asyncio.sleep(STREAM_POLL_SECONDS)
 
     return StreamingResponse(changes(), media_type="text/event-stream")
+
+
+def _seen(row: ClockRow) -> tuple[object, ...]:
+    """What a dashboard shows of a clock, apart from the time left."""
+    return (row.state, row.started_at, row.deadline, row.stopped_at)
 
 
 def clocks_out(app: NotifierApplication, rows: list[ClockRow]) -> list[ClockOut]:

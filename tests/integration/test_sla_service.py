@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from purnajual.contracts import WEEKDAYS, SlaBreached, SlaClockEvent
-from tests.builders import request_submitted
+from tests.builders import request_submitted, schedule_issued, schedule_revised
 from tests.conftest import ServiceFactory
-from tests.support import Broker, NatsServer, ServiceProcess, wait_for
+from tests.support import (
+    Broker,
+    NatsServer,
+    ServiceProcess,
+    today_in_jakarta,
+    wait_for,
+)
 
 pytestmark = pytest.mark.postgres
 ALWAYS_OPEN = [["00:00", "24:00"]]
@@ -159,3 +166,32 @@ def test_a_year_without_holidays_is_called_out_until_one_is_entered(
     assert (
         "purnajual_calendar_years_missing_holidays 0\n" in notifier.get("/metrics").text
     )
+
+
+def test_the_live_feed_sends_a_deadline_moved_with_its_visit(
+    notifier: ServiceProcess, fresh_nats: NatsServer
+) -> None:
+    broker = Broker(fresh_nats.url)
+    request_id = uuid4()
+    visit_day = today_in_jakarta() + timedelta(days=14)
+    broker.publish("scheduling", 1, schedule_issued(request_id, visit_day))
+
+    # The visit moves a week later, before its first day: its clock moves too.
+    deadlines: list[str] = []
+    give_up = time.monotonic() + 30
+    with httpx.stream("GET", f"{notifier.url}/sla/stream", timeout=10) as feed:
+        for line in feed.iter_lines():
+            if time.monotonic() > give_up or len(deadlines) == 2:
+                break
+            if not line.startswith("data: "):
+                continue
+            clock = json.loads(line[len("data: ") :])
+            if (clock["request_id"], clock["step"]) != (str(request_id), "field_visit"):
+                continue
+            deadlines.append(clock["deadline"])
+            if len(deadlines) == 1:
+                moved = schedule_revised(request_id, visit_day + timedelta(days=7))
+                broker.publish("scheduling", 2, moved)
+
+    assert len(deadlines) == 2
+    assert deadlines[1] > deadlines[0]
