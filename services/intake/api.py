@@ -73,8 +73,10 @@ class SubmissionIn(BaseModel):
     received_at: IsoDateTime | None = Field(
         None,
         description="When the letter or message reached the center, as an ISO "
-        "date-time with its UTC offset. Defaults to now; a time in the future or "
-        "before 2000 is refused.",
+        "date-time with its UTC offset. Defaults to now. A time before 2000 is "
+        "refused, and so is one in the future beyond a tolerance for a channel's "
+        "clock running fast (INTAKE_FUTURE_TOLERANCE_SECONDS, 5 minutes by "
+        "default); within it, the registration step counts as taking no time.",
     )
     stakeholder: StakeholderIn
     services: list[Text] = Field(

@@ -110,7 +110,8 @@ class WorkingTime:
                     yield max(start, moment), end
             day += timedelta(days=1)
         raise CalendarError(
-            f"No working time in the {MAX_DAYS_SEARCHED} days after {moment}."
+            f"No working time in the {MAX_DAYS_SEARCHED} days after {moment}.",
+            field="start",
         )
 
     def next_working_moment(self, moment: datetime) -> datetime:
@@ -284,7 +285,13 @@ class OfficeCalendar(Aggregate):
                 raise CalendarError(
                     f"Overlaps the period {other!r}.", field="first_day"
                 )
-        parse_hours(weekly_hours)
+        try:
+            parse_hours(weekly_hours)
+        except CalendarError as error:
+            # The day's hours sit inside the period's weekly_hours.
+            raise CalendarError(
+                error.detail, field=f"weekly_hours.{error.data['field']}"
+            ) from error
         self._set_period(
             name=name, first_day=first_day, last_day=last_day, weekly_hours=weekly_hours
         )

@@ -359,6 +359,29 @@ def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
     not_closed = httpx.delete(
         f"{notifier.url}/calendar/closed-days/2026-12-09", timeout=10
     )
+    no_hours: dict[str, list[list[str]]] = {
+        day: [] for day in ("tuesday", "wednesday", "thursday", "friday")
+    }
+    bad_period = notifier.put(
+        "/calendar/periods/Ramadan 1448",
+        {
+            "first_day": "2027-02-08",
+            "last_day": "2027-03-09",
+            "weekly_hours": {"monday": [["12:00", "08:00"]], **no_hours},
+        },
+    )
+    # Three years without working hours: no deadline can be found in them.
+    notifier.put(
+        "/calendar/periods/Tutup",
+        {
+            "first_day": "2030-01-01",
+            "last_day": "2032-12-31",
+            "weekly_hours": {"monday": [], **no_hours},
+        },
+    )
+    no_deadline = notifier.get(
+        "/calendar/deadline", start="2030-01-07T09:00:00+07:00", minutes=10
+    )
 
     assert naive.status_code == 422
     assert seconds.json()["errors"][0]["field"] == "query.start"
@@ -370,9 +393,12 @@ def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
     assert overlap.json()["errors"][0]["field"] == "body.monday"
     assert not_closed.status_code == 422
     assert not_closed.json()["errors"][0]["field"] == "path.day"
+    assert bad_period.json()["errors"][0]["field"] == "body.weekly_hours.monday"
+    assert no_deadline.status_code == 422
+    assert no_deadline.json()["errors"][0]["field"] == "query.start"
     assert all(
         r.headers["content-type"] == "application/problem+json"
-        for r in (naive, seconds, day_as_seconds, overlap, not_closed)
+        for r in (naive, seconds, day_as_seconds, overlap, not_closed, no_deadline)
     )
 
 
