@@ -63,6 +63,16 @@ class YearConfirmationIn(BaseModel):
 
 
 Year = Annotated[int, Path(ge=2000, le=2100, examples=[2027])]
+PeriodName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=120,
+        pattern=r"\S",
+        description="The period's name as staff call it",
+        examples=["Ramadan 1448"],
+    ),
+]
 
 
 class PeriodIn(BaseModel):
@@ -192,7 +202,7 @@ def remove_closed_day(day: IsoDate, app: App) -> CalendarOut:
     response_model=CalendarOut,
     summary="Set a period with hours of its own, such as Ramadan",
 )
-def set_period(name: str, body: PeriodIn, app: App) -> CalendarOut:
+def set_period(name: PeriodName, body: PeriodIn, app: App) -> CalendarOut:
     """Creates or moves the period (dates of Ramadan are announced late)."""
     week = body.weekly_hours.as_week()
     return _calendar_out(
@@ -207,7 +217,7 @@ def set_period(name: str, body: PeriodIn, app: App) -> CalendarOut:
     response_model=CalendarOut,
     summary="Remove a period",
 )
-def remove_period(name: str, app: App) -> CalendarOut:
+def remove_period(name: PeriodName, app: App) -> CalendarOut:
     """The usual hours apply again on its days."""
     return _calendar_out(app.change_calendar(lambda c: c.remove_period(name)))
 

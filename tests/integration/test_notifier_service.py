@@ -382,6 +382,10 @@ def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
     no_deadline = notifier.get(
         "/calendar/deadline", start="2030-01-07T09:00:00+07:00", minutes=10
     )
+    blank_name = notifier.put(
+        "/calendar/periods/%20",
+        {"first_day": "2027-02-08", "last_day": "2027-02-09", "weekly_hours": {}},
+    )
 
     assert naive.status_code == 422
     assert seconds.json()["errors"][0]["field"] == "query.start"
@@ -396,6 +400,7 @@ def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
     assert bad_period.json()["errors"][0]["field"] == "body.weekly_hours.monday"
     assert no_deadline.status_code == 422
     assert no_deadline.json()["errors"][0]["field"] == "query.start"
+    assert blank_name.json()["errors"][0]["field"] == "path.name"
     assert all(
         r.headers["content-type"] == "application/problem+json"
         for r in (naive, seconds, day_as_seconds, overlap, not_closed, no_deadline)
