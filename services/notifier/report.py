@@ -183,9 +183,7 @@ def build_report(
         "by_service": dict(
             sorted(Counter(code for row in of_month for code in row.services).items())
         ),
-        "by_regency": dict(
-            sorted(Counter(row.regency or "(unknown)" for row in of_month).items())
-        ),
+        "by_regency": _by_regency(of_month),
         "approved": sum(1 for row in of_month if row.approved is True),
         "rejected": sum(1 for row in of_month if row.approved is False),
         "undecided": sum(1 for row in of_month if row.approved is None),
@@ -196,6 +194,26 @@ def build_report(
             "share_meeting_standard": round(meeting / tested, 4) if tested else None,
         },
     }
+
+
+def _by_regency(rows: list[FactsRow]) -> dict[str, int]:
+    """Requests per regency, however its name was typed ("garut", "Garut ").
+
+    Each regency is shown as most of its requests spell it.
+    """
+    counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for row in rows:
+        spelled = " ".join((row.regency or "").split()) or "(unknown)"
+        key = spelled.casefold()
+        counts[key] += 1
+        spellings.setdefault(key, Counter())[spelled] += 1
+    return dict(
+        sorted(
+            (spellings[key].most_common(1)[0][0], count)
+            for key, count in counts.items()
+        )
+    )
 
 
 def _p90(durations: list[float]) -> float | None:

@@ -208,3 +208,13 @@ def test_a_regency_written_as_a_formula_stays_text_in_the_csv() -> None:
     assert 'by_regency,"\'=HYPERLINK(""http://evil.example"",""klik"")",1' in rows
     assert "by_regency,'-Garut,1" in rows
     assert "requests,total,1" in rows
+
+
+def test_a_regency_typed_in_other_cases_or_spacing_is_counted_once() -> None:
+    seed = Seeder()
+    for typed in ("Garut", "garut ", "GARUT", "Bandung  Barat", "Garut"):
+        seed.submit("email", ["training"], typed, wib(7, 9), wib(7, 9))
+
+    report = seed.app.after_sales_report("2026-12")
+
+    assert report["by_regency"] == {"Bandung Barat": 1, "Garut": 4}
