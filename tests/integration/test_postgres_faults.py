@@ -71,3 +71,37 @@ def test_connections_closed_by_the_server_after_idling_are_replaced(
 
     assert intake.post("/requests", json=submission()).status_code == 201
     assert intake.get("/requests").json()["total"] == 2
+
+
+def test_a_service_started_while_postgres_is_down_waits_for_it(
+    service_process: ServiceFactory, own_postgres: OwnPostgres, fresh_nats: NatsServer
+) -> None:
+    own_postgres.stop()
+    intake = service_process(
+        "intake", DATABASE_URL=own_postgres.url, NATS_URL=fresh_nats.url
+    )
+    intake.start(wait_ready=False)
+    wait_for(lambda: "event store not reachable at start" in intake.log())
+
+    own_postgres.start()
+    intake.wait_ready()
+
+    assert intake.process is not None and intake.process.poll() is None
+    assert intake.post("/requests", json=submission()).status_code == 201
+
+
+def test_a_service_given_a_database_that_does_not_exist_stops_at_once(
+    service_process: ServiceFactory, own_postgres: OwnPostgres, fresh_nats: NatsServer
+) -> None:
+    base, _, _ = own_postgres.url.rpartition("/")
+    intake = service_process(
+        "intake", DATABASE_URL=f"{base}/no_such_database", NATS_URL=fresh_nats.url
+    )
+    intake.start(wait_ready=False)
+    assert intake.process is not None
+
+    exit_code = intake.process.wait(timeout=30)
+
+    assert exit_code != 0
+    assert "no_such_database" in intake.log()
+    assert "not reachable at start" not in intake.log()
