@@ -319,21 +319,27 @@ class NotifierApplication(ServiceApplication):
                 "Clocks running.",
                 {ClockState.OPEN, ClockState.WARNING},
             ),
-            ("sla_warnings_total", "counter", "Warnings raised.", None),
-            ("sla_breaches_total", "counter", "Breaches.", {ClockState.BREACHED}),
+            ("sla_warnings_total", "counter", "Warnings raised.", "warned"),
+            # A counter never goes down: a breach corrected to met stays counted.
+            (
+                "sla_breaches_total",
+                "counter",
+                "Breaches raised, including those a late stop in time corrected.",
+                "breached",
+            ),
             ("sla_met_total", "counter", "Steps done in time.", {ClockState.MET}),
         ]
-        for name, kind, help_text, states in families:
+        for name, kind, help_text, counted in families:
             lines += [
                 f"# HELP purnajual_{name} {help_text}",
                 f"# TYPE purnajual_{name} {kind}",
             ]
             for step in SlaStep:
                 of_step = [row for row in rows if row.step == step]
-                if states is None:
-                    count = sum(1 for row in of_step if row.warned)
+                if isinstance(counted, str):
+                    count = sum(1 for row in of_step if getattr(row, counted))
                 else:
-                    count = sum(1 for row in of_step if row.state in states)
+                    count = sum(1 for row in of_step if row.state in counted)
                 lines.append(f'purnajual_{name}{{step="{step.value}"}} {count}')
         lines += [
             "# HELP purnajual_sla_step_working_seconds Working time steps took.",
@@ -775,6 +781,8 @@ class ClockRow:
     working_minutes_used: float | None = None
     duration_minutes: float | None = None
     warned: bool = False
+    # Ever breached, even if a stop in time heard of later made it met.
+    breached: bool = False
 
 
 class ClocksView(LogView):
@@ -816,6 +824,7 @@ class ClocksView(LogView):
                 row.duration_minutes = domain_event.working_minutes_used
             row.state = _STATE_AFTER[type(domain_event)]
             row.warned = row.warned or isinstance(domain_event, SlaClock.WarningRaised)
+            row.breached = row.breached or isinstance(domain_event, SlaClock.Breached)
 
     def due(self, now: datetime) -> list[UUID]:
         """Running clocks whose warning or deadline has come."""

@@ -251,6 +251,10 @@ def test_a_stop_in_time_heard_of_after_the_breach_turns_it_to_met() -> None:
     assert clock(app, request_id, SlaStep.DECISION).state == ClockState.MET
     met = app.clocks.select(state=ClockState.MET, request_id=request_id)
     assert {row.step: row.working_minutes_used for row in met}[SlaStep.DECISION] == 12.0
+    # Counters never go down: the breach stays counted beside the met.
+    metrics = app.metric_lines()
+    assert 'purnajual_sla_breaches_total{step="decision"} 1' in metrics
+    assert 'purnajual_sla_met_total{step="decision"} 1' in metrics
     alerts = [
         row
         for row in app.view.select(request_id=request_id, status=None)
