@@ -99,7 +99,7 @@ class SchedulingApplication(ServiceApplication):
     ) -> None:
         super().__init__(env)
         # The time of the office's rules (no visit in the past); tests move it.
-        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.max_visit_days = max_visit_days
         self.horizon_days = horizon_days
         self.assignment_format = assignment_format or LetterFormat(
@@ -133,7 +133,7 @@ class SchedulingApplication(ServiceApplication):
                 self._book(officer, schedule, draft.visit_start, draft.visit_end)
                 for officer in draft.officers
             ]
-            now = self.clock()
+            now = self.now()
             numbers = self.take_number(
                 self.assignment_format.series(now), issued_for=str(request_id)
             )
@@ -163,26 +163,24 @@ class SchedulingApplication(ServiceApplication):
         ``InvalidScheduleError``, ``ScheduleConflictError`` (not scheduled, or
         the visit already reported) or ``OfficerBookedError``.
         """
-        # A retry is answered before the rules, which the passing days may have
-        # changed since the plan was accepted.
-        current = self.schedule(request_id)
-        if current.status == ScheduleStatus.SCHEDULED and not current.would_change(
-            draft.plan()
-        ):
-            return current, False
-
-        under_way_since = current.plan["visit_start"] if current.plan else None
-        self._check(draft, under_way_since=under_way_since)
         changed = False
 
         def change() -> list[Any]:
             nonlocal changed
             schedule = self.schedule(request_id)
+
+            # A retry is answered before the rules, which the passing days may
+            # have changed since the plan was accepted; then the state (409),
+            # then the plan (422), against the schedule as it is now.
             changed = schedule.status != ScheduleStatus.SCHEDULED or (
                 schedule.would_change(draft.plan())
             )
             if not changed:
                 return []
+            schedule.check_revisable()
+            today = self._office_today()
+            self._check(draft, under_way_since=schedule.started_on(today))
+
             booked_before = schedule.officer_keys()
             schedule.revise(
                 plan=draft.plan(), revised_by=draft.scheduled_by, reason=reason
@@ -196,8 +194,12 @@ class SchedulingApplication(ServiceApplication):
                 if key not in kept and roster is not None:
                     roster.release(request_id=request_id)
                     released.append(roster)
+            # Days already past are worked or not; booking them again could only
+            # clash with what a newly added officer did on them.
             rosters = [
-                self._book(officer, schedule, draft.visit_start, draft.visit_end)
+                self._book(
+                    officer, schedule, max(draft.visit_start, today), draft.visit_end
+                )
                 for officer in draft.officers
             ]
             return [schedule, *released, *rosters]
@@ -317,6 +319,9 @@ class SchedulingApplication(ServiceApplication):
         roster.book(schedule.id, schedule.reference, first_day, last_day)
         return roster
 
+    def _office_today(self) -> date:
+        return self.now().astimezone(OFFICE_TIME_ZONE).date()
+
     def _check(self, draft: ScheduleDraft, under_way_since: date | None = None) -> None:
         """Raises ``InvalidScheduleError`` naming the field that breaks a rule.
 
@@ -328,7 +333,7 @@ class SchedulingApplication(ServiceApplication):
             raise InvalidScheduleError(
                 "visit_end is before visit_start.", field="visit_end"
             )
-        today = self.clock().astimezone(OFFICE_TIME_ZONE).date()
+        today = self._office_today()
         keeps_its_start = draft.visit_start == under_way_since
         if draft.visit_start < today and not keeps_its_start:
             kept = (

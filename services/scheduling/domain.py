@@ -198,12 +198,8 @@ class Schedule(Aggregate):
         Raises ``ScheduleConflictError`` unless the visit is scheduled and not
         yet reported in a Berita Acara.
         """
-        if self.status != ScheduleStatus.SCHEDULED or self.plan is None:
-            raise ScheduleConflictError(
-                f"Request {self.reference} has no schedule that can still change.",
-                request_id=str(self.id),
-                current_status=self.status.value,
-            )
+        self.check_revisable()
+        assert self.plan is not None
         self.trigger_event(
             self.Revised,
             revision=len(self.revisions) + 1,
@@ -214,6 +210,23 @@ class Schedule(Aggregate):
             reference=self.reference,
             request=self.request,
         )
+
+    def check_revisable(self) -> None:
+        """Raises ``ScheduleConflictError`` unless the visit is scheduled and not
+        yet reported in a Berita Acara."""
+        if self.status != ScheduleStatus.SCHEDULED or self.plan is None:
+            raise ScheduleConflictError(
+                f"Request {self.reference} has no schedule that can still change.",
+                request_id=str(self.id),
+                current_status=self.status.value,
+            )
+
+    def started_on(self, today: date) -> date | None:
+        """The planned first day, once it has come: the visit is under way."""
+        if self.plan is None or self.plan["visit_start"] > today:
+            return None
+        started: date = self.plan["visit_start"]
+        return started
 
     def would_change(self, plan: VisitPlan) -> bool:
         """Whether a revision to ``plan`` changes anything the visit depends on."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -252,11 +253,15 @@ def test_only_a_scheduled_visit_not_yet_reported_can_be_revised() -> None:
 
 
 def test_a_visit_under_way_keeps_its_start_while_its_team_or_end_changes() -> None:
-    first_day = today_in_jakarta()
+    started = datetime.now(UTC)
+    first_day = started.astimezone(ZoneInfo("Asia/Jakarta")).date()
     app = SchedulingApplication(env=POPO)
-    request_id = approved(app, 1)
+    app.now = lambda: started
+    request_id, elsewhere = approved(app, 1), approved(app, 2)
     three_days = draft(first_day, first_day + timedelta(days=2), ASEP)
     app.issue_schedule(request_id, three_days)
+    # Dewi spends the first day on another visit.
+    app.issue_schedule(elsewhere, draft(first_day, first_day, DEWI))
     # The first day closes after the fact: the visit was already set for it.
     about = {"request_id": OFFICE_CALENDAR_ID, "reference": "office-calendar"}
     calendar_says(
@@ -264,7 +269,7 @@ def test_a_visit_under_way_keeps_its_start_while_its_team_or_end_changes() -> No
     )
 
     # The second day of the visit: Asep falls ill, Dewi takes over for a day more.
-    app.clock = lambda: datetime.now(UTC) + timedelta(days=1)
+    app.now = lambda: started + timedelta(days=1)
     swapped = draft(first_day, first_day + timedelta(days=3), DEWI)
     revised, changed = app.revise_schedule(request_id, swapped, "Petugas sakit")
     with pytest.raises(InvalidScheduleError) as start_moved_back:
@@ -274,7 +279,7 @@ def test_a_visit_under_way_keeps_its_start_while_its_team_or_end_changes() -> No
             "x",
         )
     # After the last day, the plan sent again is a retry; a new one is refused.
-    app.clock = lambda: datetime.now(UTC) + timedelta(days=5)
+    app.now = lambda: started + timedelta(days=5)
     _, changed_on_retry = app.revise_schedule(request_id, swapped, "Petugas sakit")
     with pytest.raises(InvalidScheduleError) as all_days_past:
         app.revise_schedule(
@@ -289,6 +294,24 @@ def test_a_visit_under_way_keeps_its_start_while_its_team_or_end_changes() -> No
     assert f"began on {first_day}" in start_moved_back.value.detail
     assert changed_on_retry is False
     assert all_days_past.value.data["field"] == "visit_end"
+
+
+def test_a_visit_still_to_come_whose_first_day_closed_must_move() -> None:
+    app = SchedulingApplication(env=POPO)
+    request_id = approved(app, 1)
+    first_day = next_weekday(today_in_jakarta() + timedelta(days=10))
+    app.issue_schedule(request_id, draft(first_day, first_day, ASEP))
+    about = {"request_id": OFFICE_CALENDAR_ID, "reference": "office-calendar"}
+    calendar_says(
+        app,
+        OfficeDayClosed(**about, day=first_day, name="Cuti bersama", kind="holiday"),
+    )
+
+    with pytest.raises(InvalidScheduleError) as team_only:
+        app.revise_schedule(request_id, draft(first_day, first_day, DEWI), "x")
+
+    assert team_only.value.data["field"] == "visit_start"
+    assert "Cuti bersama" in team_only.value.detail
 
 
 def calendar_says(app: SchedulingApplication, *changes: OfficeCalendarEvent) -> None:
