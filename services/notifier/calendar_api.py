@@ -64,11 +64,9 @@ class YearConfirmationIn(BaseModel):
 
 Year = Annotated[int, Path(ge=2000, le=2100, examples=[2027])]
 PeriodName = Annotated[
-    str,
+    Text,
     Path(
-        min_length=1,
         max_length=120,
-        pattern=r"\S",
         description="The period's name as staff call it",
         examples=["Ramadan 1448"],
     ),
