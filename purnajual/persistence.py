@@ -58,6 +58,17 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+# What libpq says when the address answers but refuses who or what we asked for.
+_NO_WAIT_CURES = (
+    "does not exist",
+    "authentication failed",
+    "no pg_hba.conf entry",
+    "password",
+    "invalid connection option",
+    "invalid dsn",
+)
+
+
 @dataclass(frozen=True)
 class PostgresLocation:
     """Where a service's tables live in PostgreSQL."""
@@ -109,6 +120,32 @@ class PostgresLocation:
         except psycopg.Error:
             return False
         return True
+
+    def wait_until_it_answers(self, *, longest_pause: float = 10.0) -> None:
+        """Blocks until the server takes a connection, however long that is.
+
+        A service started while its database restarts waits for it, as it
+        waits for NATS, instead of exiting. A wrong database name, user or
+        password raises at once: no wait cures it. libpq gives a failed
+        connection no SQLSTATE, so its words tell the two apart; anything
+        else (a refused or dropped connection, a server starting up, a host
+        not found yet) is waited out, logged each time with the reason.
+        """
+        pause = 0.5
+        while True:
+            try:
+                with self.connect():
+                    return
+            except psycopg.OperationalError as error:
+                reason = str(error)
+                if any(words in reason.lower() for words in _NO_WAIT_CURES):
+                    raise
+                logger.warning(
+                    "event store not reachable, waiting for it",
+                    extra={"error": reason, "retry_in_seconds": pause},
+                )
+                time.sleep(pause)
+                pause = min(pause * 2, longest_pause)
 
     def ensure_schema(self) -> None:
         """Creates the service's schema; the library creates only tables."""

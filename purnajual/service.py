@@ -12,7 +12,12 @@ from fastapi import APIRouter, FastAPI
 from purnajual.contracts import StreamSpec
 from purnajual.messaging import Messaging, Translator
 from purnajual.observability import configure_logging
-from purnajual.persistence import ServiceApplication, event_store_env, store_probe
+from purnajual.persistence import (
+    PostgresLocation,
+    ServiceApplication,
+    event_store_env,
+    store_probe,
+)
 from purnajual.settings import ServiceSettings
 from purnajual.web import Runtime, create_service_api
 
@@ -76,6 +81,13 @@ class ServiceDefinition(Generic[SettingsT, AppT]):
         """Runs the service in the foreground until it is stopped."""
         settings = self.settings_class()
         configure_logging(self.name, settings.log_level)
+
+        # Waited for here, before the server starts, where a stop signal
+        # still ends the process at once.
+        if settings.database_url:
+            location = PostgresLocation.from_url(settings.database_url, self.name)
+            location.wait_until_it_answers()
+
         uvicorn.run(
             self.create_app(settings),
             host=settings.host,

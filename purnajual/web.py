@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
@@ -392,52 +391,6 @@ class Runtime:
 
 RuntimeFactory = Callable[[], Runtime]
 
-# A service started while its database restarts waits for it, as it waits for
-# NATS, instead of exiting and leaving a supervisor to try again.
-STORE_WAIT_FIRST_SECONDS = 0.5
-STORE_WAIT_LONGEST_SECONDS = 10.0
-
-
-# libpq gives a failed connection no SQLSTATE, so its words tell a server that
-# is not up (yet) from a wrong address, database name or password, which no
-# wait cures and which should stop the service at once.
-_NOT_UP_YET = (
-    "connection refused",
-    "starting up",
-    "shutting down",
-    "in recovery",
-    "timeout expired",
-    "server closed the connection",
-    "connection reset",
-    "no such file or directory",
-)
-
-
-def _store_not_up_yet(error: Exception) -> bool:
-    causes = [error, error.__cause__, error.__context__]
-    return any(
-        isinstance(cause, psycopg.OperationalError)
-        and any(words in str(cause).lower() for words in _NOT_UP_YET)
-        for cause in causes
-    )
-
-
-async def _open_when_the_store_answers(build_runtime: RuntimeFactory) -> Runtime:
-    delay = STORE_WAIT_FIRST_SECONDS
-    while True:
-        try:
-            # Opening the event store may create tables: not on the event loop.
-            return await asyncio.to_thread(build_runtime)
-        except (OperationalError, InterfaceError, psycopg.OperationalError) as error:
-            if not _store_not_up_yet(error):
-                raise
-            logger.warning(
-                "event store not reachable at start, retrying",
-                extra={"error": repr(error), "retry_in_seconds": delay},
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, STORE_WAIT_LONGEST_SECONDS)
-
 
 def create_service_api(
     *,
@@ -452,7 +405,8 @@ def create_service_api(
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        runtime = await _open_when_the_store_answers(build_runtime)
+        # Opening the event store may create tables: not on the event loop.
+        runtime = await asyncio.to_thread(build_runtime)
         api.state.runtime = runtime
         await runtime.messaging.start()
         workers: list[asyncio.Future[None]] = [

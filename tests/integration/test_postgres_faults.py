@@ -81,7 +81,7 @@ def test_a_service_started_while_postgres_is_down_waits_for_it(
         "intake", DATABASE_URL=own_postgres.url, NATS_URL=fresh_nats.url
     )
     intake.start(wait_ready=False)
-    wait_for(lambda: "event store not reachable at start" in intake.log())
+    wait_for(lambda: "event store not reachable, waiting" in intake.log())
 
     own_postgres.start()
     intake.wait_ready()
@@ -102,6 +102,23 @@ def test_a_service_given_a_database_that_does_not_exist_stops_at_once(
 
     exit_code = intake.process.wait(timeout=30)
 
+    whole_log = intake.log_path.read_text(errors="replace")
     assert exit_code != 0
-    assert "no_such_database" in intake.log()
-    assert "not reachable at start" not in intake.log()
+    assert 'database "no_such_database" does not exist' in whole_log
+    assert "not reachable, waiting" not in whole_log
+
+
+def test_a_service_waiting_for_postgres_stops_when_told(
+    service_process: ServiceFactory, own_postgres: OwnPostgres, fresh_nats: NatsServer
+) -> None:
+    own_postgres.stop()
+    intake = service_process(
+        "intake", DATABASE_URL=own_postgres.url, NATS_URL=fresh_nats.url
+    )
+    intake.start(wait_ready=False)
+    wait_for(lambda: "event store not reachable, waiting" in intake.log())
+    assert intake.process is not None
+
+    intake.process.terminate()
+
+    assert intake.process.wait(timeout=5) != 0
