@@ -366,9 +366,12 @@ class SlaBreached(SlaClockEvent):
 
 
 class SlaMet(SlaClockEvent):
-    """A step ended within its time standard, by the server time of the event
-    that ended it. After a ``SlaBreached`` of the same step and request it
-    corrects that breach: the step's end reached the notifier late."""
+    """A step ended within its time standard.
+
+    Judged by the server time of the event that ended the step. After a
+    ``SlaBreached`` of the same step and request it corrects that breach: the
+    step's end reached the notifier late.
+    """
 
     SUBJECT = "notifier.sla.met"
     TYPE = _event_type(SUBJECT)

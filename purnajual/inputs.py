@@ -51,13 +51,14 @@ def _written_out(example: str) -> Callable[[object], object]:
         if isinstance(value, int | float) or (
             isinstance(value, str) and _A_NUMBER.fullmatch(value)
         ):
-            raise ValueError(f"must be written in ISO 8601, such as {example}")
+            raise ValueError(f"must be written as {example}")
         return value
 
     return check
 
 
 IsoDateTime = Annotated[
-    AwareDatetime, BeforeValidator(_written_out("2026-12-07T09:30:00+07:00"))
+    AwareDatetime,
+    BeforeValidator(_written_out("YYYY-MM-DDTHH:MM:SS+07:00 (ISO 8601)")),
 ]
-IsoDate = Annotated[date, BeforeValidator(_written_out("2026-12-07"))]
+IsoDate = Annotated[date, BeforeValidator(_written_out("YYYY-MM-DD (ISO 8601)"))]

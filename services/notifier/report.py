@@ -231,8 +231,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class _SpreadsheetSafeWriter:
     """Writes rows with text that a spreadsheet would run quoted as text.
 
-    A regency or reference comes from the stakeholder's own words; one that
-    reads ``=HYPERLINK(...)`` must stay words when staff open the report.
+    A regency comes from the stakeholder's own words; one that reads
+    ``=HYPERLINK(...)`` must stay words when staff open the report.
     """
 
     def __init__(self, buffer: io.StringIO) -> None:

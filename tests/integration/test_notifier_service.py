@@ -389,7 +389,7 @@ def test_calendar_questions_and_changes_that_make_no_sense_are_refused(
 
     assert naive.status_code == 422
     assert seconds.json()["errors"][0]["field"] == "query.start"
-    assert "ISO 8601" in seconds.json()["errors"][0]["message"]
+    assert "YYYY-MM-DD" in seconds.json()["errors"][0]["message"]
     assert day_as_seconds.json()["errors"][0]["field"] == "path.day"
     closed = [entry["day"] for entry in notifier.get("/calendar").json()["closed_days"]]
     assert "2025-11-24" not in closed
