@@ -154,8 +154,21 @@ def stop(started: list[Started]) -> None:
                 item.process.kill()
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    # Only the first signal interrupts: a second Ctrl-C while stopping must not
+    # cut the orderly stop short and leave services running without us. The
+    # later ones are absorbed rather than ignored, as one may already be
+    # pending, and Python reports a pending signal it was told to ignore.
+    for each in _STOP_SIGNALS:
+        signal.signal(each, _already_stopping)
     raise KeyboardInterrupt
+
+
+def _already_stopping(signum: int, frame: object) -> None:
+    pass
 
 
 def main() -> None:
@@ -166,9 +179,8 @@ def main() -> None:
     started: list[Started] = []
 
     # Ctrl-C, SIGTERM and a closed terminal all end in an orderly stop.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
+    for each in _STOP_SIGNALS:
+        signal.signal(each, _interrupt)
     try:
         ports = service_ports(env)
         if "NATS_URL" not in os.environ:

@@ -79,6 +79,25 @@ def test_starts_every_service_and_stops_them_all_on_ctrl_c(
     )
 
 
+def test_a_second_ctrl_c_while_stopping_does_not_cut_the_stop_short(
+    running: tuple[subprocess.Popen[str], dict[str, int]],
+) -> None:
+    process, ports = running
+
+    os.kill(process.pid, signal.SIGINT)
+    os.kill(process.pid, signal.SIGTERM)
+    os.kill(process.pid, signal.SIGINT)
+
+    assert process.wait(timeout=30) == 0
+    assert process.stdout is not None
+    assert "Traceback" not in process.stdout.read()
+    assert wait_for(
+        lambda: all(
+            _refused(f"http://127.0.0.1:{port}/health") for port in ports.values()
+        )
+    )
+
+
 def test_a_second_launch_on_taken_ports_is_refused_before_it_starts_anything(
     running: tuple[subprocess.Popen[str], dict[str, int]], tmp_path: Path
 ) -> None:
