@@ -312,34 +312,40 @@ class NotifierApplication(ServiceApplication):
             "purnajual_calendar_years_missing_holidays "
             f"{len(calendar.years_missing_holidays(calendar.today()))}",
         ]
-        families = [
+        families: list[tuple[str, str, str, Callable[[ClockRow], bool]]] = [
             (
                 "sla_open_clocks",
                 "gauge",
                 "Clocks running.",
-                {ClockState.OPEN, ClockState.WARNING},
+                lambda row: row.state in (ClockState.OPEN, ClockState.WARNING),
             ),
-            ("sla_warnings_total", "counter", "Warnings raised.", "warned"),
+            (
+                "sla_warnings_total",
+                "counter",
+                "Warnings raised.",
+                lambda row: row.warned,
+            ),
             # A counter never goes down: a breach corrected to met stays counted.
             (
                 "sla_breaches_total",
                 "counter",
                 "Breaches raised, including those a late stop in time corrected.",
-                "breached",
+                lambda row: row.breached,
             ),
-            ("sla_met_total", "counter", "Steps done in time.", {ClockState.MET}),
+            (
+                "sla_met_total",
+                "counter",
+                "Steps done in time.",
+                lambda row: row.state == ClockState.MET,
+            ),
         ]
-        for name, kind, help_text, counted in families:
+        for name, kind, help_text, counts in families:
             lines += [
                 f"# HELP purnajual_{name} {help_text}",
                 f"# TYPE purnajual_{name} {kind}",
             ]
             for step in SlaStep:
-                of_step = [row for row in rows if row.step == step]
-                if isinstance(counted, str):
-                    count = sum(1 for row in of_step if getattr(row, counted))
-                else:
-                    count = sum(1 for row in of_step if row.state in counted)
+                count = sum(1 for row in rows if row.step == step and counts(row))
                 lines.append(f'purnajual_{name}{{step="{step.value}"}} {count}')
         lines += [
             "# HELP purnajual_sla_step_working_seconds Working time steps took.",
