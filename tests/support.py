@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import nats
@@ -33,13 +32,14 @@ from psycopg import sql
 from purnajual.contracts import IntegrationEvent
 from purnajual.envelope import Envelope, envelope_for, open_envelope
 from purnajual.launcher import nats_server_binary
+from purnajual.numbering import OFFICE_TIME_ZONE
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def today_in_jakarta() -> date:
     """The office's date now, asked at each use so a run may cross midnight WIB."""
-    return datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    return datetime.now(OFFICE_TIME_ZONE).date()
 
 
 def free_port() -> int:

@@ -42,13 +42,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from examples.walkthrough import visit_today
 from purnajual.contracts import SlaClockEvent
 from purnajual.messaging import Translator
+from purnajual.numbering import OFFICE_TIME_ZONE
 from purnajual.persistence import ServiceApplication, event_store_env
 from services.approval import messaging as approval_messaging
 from services.approval.application import ApprovalApplication
@@ -241,7 +241,7 @@ class Walker:
 
 
 def _office_today() -> str:
-    return datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    return datetime.now(OFFICE_TIME_ZONE).date().isoformat()
 
 
 def _example(rejected: bool) -> dict[str, Any]:

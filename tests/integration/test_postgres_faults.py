@@ -10,7 +10,7 @@ import pytest
 
 from tests.builders import submission
 from tests.conftest import ServiceFactory
-from tests.support import NatsServer, OwnPostgres, wait_for
+from tests.support import NatsServer, OwnPostgres, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -76,12 +76,7 @@ def test_connections_closed_by_the_server_after_idling_are_replaced(
 def test_a_service_started_while_postgres_is_down_waits_for_it(
     service_process: ServiceFactory, own_postgres: OwnPostgres, fresh_nats: NatsServer
 ) -> None:
-    own_postgres.stop()
-    intake = service_process(
-        "intake", DATABASE_URL=own_postgres.url, NATS_URL=fresh_nats.url
-    )
-    intake.start(wait_ready=False)
-    wait_for(lambda: "event store not reachable, waiting" in intake.log())
+    intake = intake_waiting_for_postgres(service_process, own_postgres, fresh_nats)
 
     own_postgres.start()
     intake.wait_ready()
@@ -111,14 +106,22 @@ def test_a_service_given_a_database_that_does_not_exist_stops_at_once(
 def test_a_service_waiting_for_postgres_stops_when_told(
     service_process: ServiceFactory, own_postgres: OwnPostgres, fresh_nats: NatsServer
 ) -> None:
+    intake = intake_waiting_for_postgres(service_process, own_postgres, fresh_nats)
+    assert intake.process is not None
+
+    intake.process.terminate()
+
+    assert intake.process.wait(timeout=5) != 0
+
+
+def intake_waiting_for_postgres(
+    service_process: ServiceFactory, own_postgres: OwnPostgres, fresh_nats: NatsServer
+) -> ServiceProcess:
+    """Intake started with its database down, once it says it is waiting."""
     own_postgres.stop()
     intake = service_process(
         "intake", DATABASE_URL=own_postgres.url, NATS_URL=fresh_nats.url
     )
     intake.start(wait_ready=False)
     wait_for(lambda: "event store not reachable, waiting" in intake.log())
-    assert intake.process is not None
-
-    intake.process.terminate()
-
-    assert intake.process.wait(timeout=5) != 0
+    return intake

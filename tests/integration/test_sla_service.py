@@ -11,12 +11,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from purnajual.contracts import WEEKDAYS, SlaBreached, SlaClockEvent
+from purnajual.numbering import OFFICE_TIME_ZONE
 from tests.builders import request_submitted, schedule_issued, schedule_revised
 from tests.conftest import ServiceFactory
 from tests.support import (
@@ -116,7 +116,7 @@ def test_a_request_left_waiting_warns_and_breaches_on_time_once(
     assert 'purnajual_sla_met_total{step="registration"} 1' in metrics
 
     # And in the month's report, in each of its forms.
-    month = now.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+    month = now.astimezone(OFFICE_TIME_ZONE).strftime("%Y-%m")
     report = notifier.get("/reports/after-sales", month=month).json()
     as_csv = notifier.get("/reports/after-sales", month=month, format="csv")
     page = notifier.get("/reports/after-sales", month=month, format="html")
@@ -145,7 +145,7 @@ def test_a_request_left_waiting_warns_and_breaches_on_time_once(
 def test_a_year_without_holidays_is_called_out_until_one_is_entered(
     notifier: ServiceProcess,
 ) -> None:
-    this_year = datetime.now(ZoneInfo("Asia/Jakarta")).year
+    this_year = datetime.now(OFFICE_TIME_ZONE).year
 
     missing = notifier.get("/calendar").json()["years_missing_holidays"]
     metrics = notifier.get("/metrics").text

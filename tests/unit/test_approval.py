@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from purnajual.numbering import OFFICE_TIME_ZONE
 from services.approval.application import ApprovalApplication, ApprovalNotFoundError
 from services.approval.domain import ApprovalStatus, DecisionConflictError
 from tests.builders import POPO, deliver, request_submitted
@@ -77,7 +77,7 @@ def test_rejection_letters_are_numbered_in_the_official_format_one_after_another
         issued_at = approval.letter["issued_at"]
 
     # Month and year of the office's calendar on the day the letters were issued.
-    issued = issued_at.astimezone(ZoneInfo("Asia/Jakarta"))
+    issued = issued_at.astimezone(OFFICE_TIME_ZONE)
     assert numbers == [
         f"B-1/PK.210/F2.J/{issued:%m}/{issued:%Y}",
         f"B-2/PK.210/F2.J/{issued:%m}/{issued:%Y}",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,7 +14,7 @@ from purnajual.contracts import (
     RequestSummary,
     ScheduleRevisionConveyed,
 )
-from purnajual.numbering import NumberSeries
+from purnajual.numbering import OFFICE_TIME_ZONE, NumberSeries
 from services.intake.application import (
     IntakeApplication,
     MessageIdReusedError,
@@ -62,7 +61,7 @@ def test_registers_a_request_with_the_next_reference_of_the_year() -> None:
 
     # Numbers run per year of the office's calendar, not of UTC.
     received = app.request(first.reference).received_at
-    year = received.astimezone(ZoneInfo("Asia/Jakarta")).year
+    year = received.astimezone(OFFICE_TIME_ZONE).year
     assert (first.reference, second.reference) == (
         f"PPJ-{year}-00001",
         f"PPJ-{year}-00002",
@@ -217,7 +216,7 @@ def test_the_id_of_something_else_is_not_a_request() -> None:
     app = intake()
     outcome = app.submit(a_submission())
     received = app.request(outcome.reference).received_at
-    year = received.astimezone(ZoneInfo("Asia/Jakarta")).year
+    year = received.astimezone(OFFICE_TIME_ZONE).year
     series_id = NumberSeries.create_id(f"reference/PPJ/{year}")
     index_id = ReferenceIndex.create_id(outcome.reference)
 

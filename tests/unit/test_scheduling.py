@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,6 +16,7 @@ from purnajual.contracts import (
     OfficeDayOpened,
     OfficeWeekChanged,
 )
+from purnajual.numbering import OFFICE_TIME_ZONE
 from services.scheduling.application import (
     InvalidScheduleError,
     OfficerAssignment,
@@ -254,7 +254,7 @@ def test_only_a_scheduled_visit_not_yet_reported_can_be_revised() -> None:
 
 def test_a_visit_under_way_keeps_its_start_while_its_team_or_end_changes() -> None:
     started = datetime.now(UTC)
-    first_day = started.astimezone(ZoneInfo("Asia/Jakarta")).date()
+    first_day = started.astimezone(OFFICE_TIME_ZONE).date()
     app = SchedulingApplication(env=POPO)
     app.now = lambda: started
     request_id, elsewhere = approved(app, 1), approved(app, 2)
